@@ -1,0 +1,27 @@
+// The code that runs in the cloned child: it becomes the container's init.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "berth/fd.h"
+#include "berth/runtime/runtime.h"
+#include "berth/runtime/spec.h"
+
+namespace berth::runtime {
+
+struct InitContext {
+    const Spec& spec;
+    std::string rootfs;
+    std::string bundle;
+    const CreateOptions& options;
+    int sync_fd;
+    int start_listen_fd;
+    int console_fd;  // -1 without a terminal
+    std::vector<std::pair<NamespaceType, int>> join_namespaces;  // setns targets (not pid)
+};
+
+[[noreturn]] void container_init_main(const InitContext& context);
+
+}  // namespace berth::runtime

@@ -1,0 +1,42 @@
+// `features`: what this runtime implements, in the JSON shape runc prints, so callers can
+// decide what to ask for.
+#include <sys/capability.h>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/runtime/runtime.h"
+#include "mount_options.h"
+
+namespace berth::runtime {
+
+std::string features_json() {
+    nlohmann::json caps = nlohmann::json::array();
+    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+        char* name = cap_to_name(cap);
+        std::string upper = name;
+        cap_free(name);
+        for (char& c : upper) c = static_cast<char>(::toupper(c));
+        caps.push_back(upper);
+    }
+    nlohmann::json doc = {
+        {"ociVersionMin", "1.0.0"},
+        {"ociVersionMax", "1.2.0"},
+        {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+                   "poststop"}},
+        {"mountOptions", known_mount_options()},
+        {"linux",
+         {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
+          {"capabilities", caps},
+          {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false},
+                      {"rdma", false}}},
+          {"seccomp", {{"enabled", false}}},
+          {"apparmor", {{"enabled", false}}},
+          {"selinux", {{"enabled", false}}},
+          {"intelRdt", {{"enabled", false}}},
+          {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
+        {"annotations", {{"org.opencontainers.runtime-spec.features", "berth-runtime"}}},
+    };
+    return doc.dump(4);
+}
+
+}  // namespace berth::runtime

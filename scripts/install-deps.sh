@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything berth needs to build, test and benchmark, from Debian 12's archive only.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+# Build: compiler, CMake, and the libraries berth links (see README "Dependencies").
+BUILD=(g++ cmake make pkg-config libcap-dev nlohmann-json3-dev libcli11-dev libgtest-dev)
+# Tests: the busybox the fixtures are made of, and podman as a real OCI runtime client.
+TEST=(busybox-static podman)
+# Benchmarks: the peers we measure against, and GNU time for peak RSS.
+BENCH=(crun runc time util-linux)
+missing=()
+for pkg in "${BUILD[@]}" "${TEST[@]}" "${BENCH[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

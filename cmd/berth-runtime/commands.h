@@ -22,6 +22,7 @@ using Action = std::function<int()>;
 
 void add_lifecycle_commands(CLI::App& app, const GlobalFlags& globals, Action& action, int argc,
                             char** argv);
+void add_cgroup_commands(CLI::App& app, const GlobalFlags& globals, Action& action);
 void add_info_commands(CLI::App& app, const GlobalFlags& globals, Action& action);
 
 // Reports an error on stderr and, with --log, in the log file in the requested format.

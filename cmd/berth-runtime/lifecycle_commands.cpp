@@ -1,5 +1,6 @@
 #include <memory>
 
+#include "berth/error.h"
 #include "berth/runtime/runtime.h"
 #include "commands.h"
 
@@ -36,6 +37,7 @@ void add_lifecycle_commands(CLI::App& app, const GlobalFlags& globals, Action& a
     create->callback([=, &globals, &action] {
         action = [=, &globals] {
             runtime::ensure_running_from_sealed_copy(argc, argv);
+            options->cgroups_disabled = globals.cgroup_manager == "disabled";
             Runtime(globals.root).create(*id, *options);
             return 0;
         };
@@ -50,7 +52,46 @@ void add_lifecycle_commands(CLI::App& app, const GlobalFlags& globals, Action& a
     run->callback([=, &globals, &action] {
         action = [=, &globals] {
             runtime::ensure_running_from_sealed_copy(argc, argv);
+            options->cgroups_disabled = globals.cgroup_manager == "disabled";
             return Runtime(globals.root).run(*id, *options, *flag);
+        };
+    });
+
+    auto exec_options = std::make_shared<runtime::ExecOptions>();
+    auto exec_user = std::make_shared<std::string>();
+    CLI::App* exec = app.add_subcommand("exec", "run a new process in a running container");
+    exec->add_option("-p,--process", exec_options->process_file, "OCI process JSON to run");
+    exec->add_flag("-d,--detach", exec_options->detach, "return once the process runs");
+    exec->add_option("--pid-file", exec_options->pid_file, "write the process's pid here");
+    exec->add_option("--console-socket", exec_options->console_socket, "receives the pty master");
+    exec->add_flag("-t,--tty", exec_options->tty, "allocate a pty");
+    exec->add_option("--cwd", exec_options->cwd, "working directory in the container");
+    exec->add_option("-e,--env", exec_options->env, "K=V, repeatable");
+    exec->add_option("-u,--user", *exec_user, "UID[:GID]");
+    exec->add_option("-c,--cap", exec_options->caps_add, "add a capability, repeatable");
+    exec->add_flag("--no-new-privs", exec_options->no_new_privileges, "set no_new_privs");
+    exec->add_option("--preserve-fds", exec_options->preserve_fds, "pass fds 3..3+N-1")
+        ->check(CLI::NonNegativeNumber);
+    // Everything from the container id on is ours, not CLI11's: `exec ID sh -c 'x'`.
+    exec->prefix_command();
+    exec->callback([=, &globals, &action] {
+        action = [=, &globals] {
+            std::vector<std::string> rest = exec->remaining();
+            if (rest.empty()) throw Error("exec: container id required");
+            std::string exec_id = rest.front();
+            exec_options->args.assign(rest.begin() + 1, rest.end());
+            if (!exec_user->empty()) {
+                size_t colon = exec_user->find(':');
+                try {
+                    exec_options->uid = static_cast<uid_t>(std::stoul(exec_user->substr(0, colon)));
+                    if (colon != std::string::npos)
+                        exec_options->gid = static_cast<gid_t>(std::stoul(exec_user->substr(colon + 1)));
+                } catch (const std::exception&) {
+                    throw Error("exec --user: \"" + *exec_user + "\" is not UID[:GID]");
+                }
+            }
+            runtime::ensure_running_from_sealed_copy(argc, argv);
+            return Runtime(globals.root).exec(exec_id, *exec_options);
         };
     });
 

@@ -17,13 +17,14 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--debug", globals.debug, "accepted for runc compatibility");
     app.add_flag("--systemd-cgroup", globals.systemd_cgroup, "accepted for runc compatibility");
-    // podman passes this crun flag with --cgroups disabled; berth-runtime does not manage
-    // cgroups yet, so "disabled" is what it does anyway.
-    app.add_option("--cgroup-manager", globals.cgroup_manager, "accepted for crun compatibility")
+    // crun's flag, which podman passes with --cgroups disabled: then no cgroup is created.
+    app.add_option("--cgroup-manager", globals.cgroup_manager,
+                   "disabled: create no cgroup (cgroupfs, systemd: the default cgroupfs driver)")
         ->check(CLI::IsMember({"disabled", "cgroupfs", "systemd"}));
     Action action;
     add_lifecycle_commands(app, globals, action, argc, argv);
     add_info_commands(app, globals, action);
+    add_cgroup_commands(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -85,14 +85,14 @@ UniqueFd receive_fd(int socket) {
     return UniqueFd(fd);
 }
 
-void setup_console(int console_socket) {
+void setup_console(int console_socket, bool bind_dev_console) {
     UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master) throw_errno("process.terminal: open /dev/ptmx");
     if (::unlockpt(master.get()) != 0) throw_errno("process.terminal: unlockpt");
     // TIOCGPTPEER opens the slave from the master itself: no path lookup to race.
     UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!slave) throw_errno("process.terminal: open pty slave");
-    bind_console(slave.get());
+    if (bind_dev_console) bind_console(slave.get());
     char name[64] = "";
     ::ptsname_r(master.get(), name, sizeof name);
     send_fd(console_socket, master.get(), name);

@@ -10,7 +10,7 @@ namespace berth::runtime {
 
 // Called inside the container after pivot_root. Sends the master over console_socket and makes
 // the slave fds 0, 1, 2 and the controlling terminal.
-void setup_console(int console_socket);
+void setup_console(int console_socket, bool bind_dev_console = true);
 
 // Connects to the unix socket a caller (podman, conmon) listens on for the pty master.
 UniqueFd connect_console_socket(const std::string& path);

@@ -13,6 +13,7 @@
 
 #include "berth/error.h"
 #include "berth/file_io.h"
+#include "cgroup.h"
 #include "console.h"
 #include "container_init.h"
 #include "container_internal.h"
@@ -76,7 +77,7 @@ int clone_flags_for(const Spec& spec) {
             case NamespaceType::mount: flags |= CLONE_NEWNS; break;
             case NamespaceType::ipc: flags |= CLONE_NEWIPC; break;
             case NamespaceType::uts: flags |= CLONE_NEWUTS; break;
-            case NamespaceType::cgroup: flags |= CLONE_NEWCGROUP; break;
+            case NamespaceType::cgroup: break;  // unshared by the init once it is in its cgroup
         }
     }
     return flags;
@@ -90,7 +91,16 @@ std::string expect_from_init(int fd, const char* kind) {
     return message;
 }
 
-// Kills and reaps the half-made init and removes its state if create fails after the clone.
+bool has_limits(const Resources& r) {
+    const MemoryResources& m = r.memory;
+    const CpuResources& c = r.cpu;
+    return m.limit || m.reservation || m.swap || m.swappiness || m.disable_oom_killer || c.shares ||
+           c.quota || c.period || c.cpus || c.mems || r.pids_limit || !r.block_io.empty() ||
+           !r.hugepage_limits.empty() || !r.unified.empty();
+}
+
+// Kills and reaps the half-made init and removes its cgroup and state if create fails after
+// the clone.
 class InitGuard {
 public:
     InitGuard(const StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
@@ -101,15 +111,24 @@ public:
             while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
             }
         }
+        if (cgroup_) {
+            try {
+                cgroup_->kill_all();
+                cgroup_->destroy();
+            } catch (const Error&) {
+            }
+        }
         store_.remove_dir(id_);
     }
     void set_pid(pid_t pid) { pid_ = pid; }
+    void set_cgroup(Cgroup* cgroup) { cgroup_ = cgroup; }
     void commit() { committed_ = true; }
 
 private:
     const StateStore& store_;
     std::string id_;
     pid_t pid_ = 0;
+    Cgroup* cgroup_ = nullptr;
     bool committed_ = false;
 };
 
@@ -120,6 +139,8 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     LoadedBundle b = load_bundle(options.bundle);
     const Spec& spec = b.spec;
     auto joins = open_namespace_paths(spec);
+    if (options.cgroups_disabled && has_limits(spec.linux.resources))
+        throw Error("linux.resources: limits need a cgroup, but --cgroup-manager is disabled");
     UniqueFd console;
     if (spec.process.terminal) {
         if (options.console_socket.empty())
@@ -128,6 +149,7 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     }
 
     store.create_dir(id);
+    std::unique_ptr<Cgroup> cgroup;  // declared before the guard, which may still use it
     InitGuard guard(store, id);
     write_file_atomic(store.config_copy(id), b.config_text);
     UniqueFd start_listener = listen_start_socket(store.dir(id));
@@ -137,8 +159,9 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
         if (type == NamespaceType::pid && ::setns(fd.get(), CLONE_NEWPID) != 0)
             throw_errno("linux.namespaces: join pid namespace");
 
+    const Namespace* cgroup_ns = spec.find_namespace(NamespaceType::cgroup);
     InitContext context{spec, b.rootfs, b.bundle, options, sync.init_end.get(),
-                        start_listener.get(), console.get(), {}};
+                        start_listener.get(), console.get(), {}, cgroup_ns && cgroup_ns->path.empty()};
     for (const auto& [type, fd] : joins)
         if (type != NamespaceType::pid) context.join_namespaces.emplace_back(type, fd.get());
 
@@ -159,9 +182,20 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     record.pid_start_time = stat->start_time;
     const Namespace* pid_ns = spec.find_namespace(NamespaceType::pid);
     record.own_pid_namespace = pid_ns && pid_ns->path.empty();
+    if (!options.cgroups_disabled) {
+        // The init joins its cgroup before it does anything, so every page and fork it makes
+        // is accounted and limited.
+        cgroup = make_cgroup(spec.linux.cgroups_path, id);
+        guard.set_cgroup(cgroup.get());
+        cgroup->create();
+        cgroup->apply(spec.linux.resources);
+        cgroup->add_process(pid);
+        record.cgroup_json = cgroup->to_json().dump();
+    }
     store.save(record);
 
     int fd = sync.runtime_end.get();
+    send_message(fd, "PLACED");
     expect_from_init(fd, "MOUNTED");
     std::string creating_state = state_json(record.state);
     run_hooks(spec.hooks.prestart, "prestart", creating_state);

@@ -17,6 +17,7 @@
 #include "exec_process.h"
 #include "hooks.h"
 #include "rootfs_setup.h"
+#include "seccomp_filter.h"
 #include "sync_channel.h"
 
 namespace berth::runtime {
@@ -65,7 +66,11 @@ void set_identity_names(const Spec& spec) {
 // Everything up to the point where the init waits for `start`.
 void prepare(const InitContext& context, std::string& state_for_hooks) {
     const Spec& spec = context.spec;
+    expect(context.sync_fd, "PLACED");
     join_namespaces(context);
+    // A cgroup namespace rooted at the container's own cgroup: it sees itself as "/".
+    if (context.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
+        throw_errno("linux.namespaces: new cgroup namespace");
     if (spec.process.oom_score_adj)
         write_existing_file("/proc/self/oom_score_adj", std::to_string(*spec.process.oom_score_adj));
     if (!context.options.no_new_keyring &&
@@ -99,6 +104,7 @@ void report_to_start(int conn, const std::string& message) {
 
 void container_init_main(const InitContext& context) {
     std::string state_json;
+    std::optional<SeccompFilter> seccomp;
     try {
         // If the runtime dies before the container is created, the init must not linger.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -106,6 +112,8 @@ void container_init_main(const InitContext& context) {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         prepare(context, state_json);
+        // Compiled now, loaded right before exec: a profile libseccomp refuses fails `create`.
+        if (context.spec.linux.seccomp) seccomp.emplace(*context.spec.linux.seccomp);
         send_message(context.sync_fd, "CREATED");
         expect(context.sync_fd, "GO");
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -129,7 +137,8 @@ void container_init_main(const InitContext& context) {
     try {
         run_hooks(context.spec.hooks.start_container, "startContainer",
                   with_status(state_json, "created"));
-        exec_user_process(context.spec.process, 3 + context.options.preserve_fds);
+        exec_user_process(context.spec.process, seccomp ? &*seccomp : nullptr,
+                          3 + context.options.preserve_fds);
     } catch (const Error& e) {
         report_to_start(conn, e.what());
         ::_exit(e.errno_value() == ENOENT ? 127 : 126);

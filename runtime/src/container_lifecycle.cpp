@@ -10,6 +10,8 @@
 #include "berth/error.h"
 #include "berth/file_io.h"
 #include "container_internal.h"
+#include "cgroup.h"
+#include "cgroup_files.h"
 #include "hooks.h"
 #include "process_info.h"
 #include "start_socket.h"
@@ -41,8 +43,10 @@ private:
     UniqueFd fd_;
 };
 
+// The cgroup is the authority on membership when there is one; otherwise the pid namespace.
 std::vector<pid_t> container_pids(const ContainerRecord& record) {
     const ContainerState& s = record.state;
+    if (auto cgroup = cgroup_of(record)) return cgroup->processes();
     if (!is_same_live_process(s.pid, record.pid_start_time)) return {};
     if (!record.own_pid_namespace) return {s.pid};
     return processes_in_namespace("pid", namespace_inode(s.pid, "pid"));
@@ -50,12 +54,17 @@ std::vector<pid_t> container_pids(const ContainerRecord& record) {
 
 std::vector<pid_t> container_pids_with_init_first(const ContainerRecord& record) {
     std::vector<pid_t> pids = container_pids(record);
-    std::erase(pids, record.state.pid);
-    pids.insert(pids.begin(), record.state.pid);
+    if (std::erase(pids, record.state.pid) > 0 || pids.empty())
+        pids.insert(pids.begin(), record.state.pid);
     return pids;
 }
 
 }  // namespace
+
+std::unique_ptr<Cgroup> cgroup_of(const ContainerRecord& record) {
+    if (record.cgroup_json.empty()) return nullptr;
+    return load_cgroup(nlohmann::json::parse(record.cgroup_json));
+}
 
 Spec load_saved_spec(const StateStore& store, const std::string& id) {
     return parse_spec(read_file(store.config_copy(id)));
@@ -90,12 +99,19 @@ void start_container(const StateStore& store, const std::string& id) {
 void destroy_container(const StateStore& store, const ContainerRecord& record) {
     const ContainerState& s = record.state;
     ProcessHandle init(s.pid, record.pid_start_time);
-    for (pid_t pid : container_pids_with_init_first(record)) ::kill(pid, SIGKILL);
-    if (init.valid()) {
-        init.signal(SIGKILL);
-        if (!init.wait_exit(10000))
-            throw Error("container \"" + s.id + "\": init " + std::to_string(s.pid) +
-                        " did not exit after SIGKILL");
+    auto cgroup = cgroup_of(record);
+    if (init.valid()) init.signal(SIGKILL);
+    if (cgroup) cgroup->kill_all();
+    if (!cgroup && record.own_pid_namespace)
+        for (pid_t pid : container_pids(record)) ::kill(pid, SIGKILL);
+    if (init.valid() && !init.wait_exit(10000))
+        throw Error("container \"" + s.id + "\": init " + std::to_string(s.pid) +
+                    " did not exit after SIGKILL");
+    if (cgroup) {
+        // Without a pid namespace, processes may outlive the init: the cgroup still holds them.
+        if (!wait_until(5000, [&] { return cgroup->processes().empty(); }))
+            throw Error("container \"" + s.id + "\": processes remain in its cgroup after SIGKILL");
+        cgroup->destroy();
     }
     try {
         Spec spec = load_saved_spec(store, s.id);
@@ -142,6 +158,11 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
     if (state.status == Status::stopped)
         throw Error("container \"" + id + "\" is not running");
     if (all) {
+        if (signal == SIGKILL)
+            if (auto cgroup = cgroup_of(record)) {
+                cgroup->kill_all();
+                return;
+            }
         for (pid_t pid : container_pids_with_init_first(record))
             if (::kill(pid, signal) != 0 && errno != ESRCH)
                 throw_errno("kill " + std::to_string(pid) + " in container " + id);
@@ -184,6 +205,7 @@ std::string status_name(Status status) {
         case Status::creating: return "creating";
         case Status::created: return "created";
         case Status::running: return "running";
+        case Status::paused: return "paused";
         case Status::stopped: return "stopped";
     }
     return "unknown";

@@ -110,7 +110,13 @@ void apply_rlimits(const Process& process) {
     }
 }
 
-void exec_user_process(const Process& process, int first_fd_to_close) {
+void exec_user_process(const Process& process, const SeccompFilter* seccomp,
+                       int first_fd_to_close) {
+    // Without no_new_privs the kernel only lets a process holding CAP_SYS_ADMIN install a
+    // filter, and the user switch and capability sets below may take it away; so, as runc
+    // does, load first then (the profile must allow the few syscalls that follow). With
+    // no_new_privs, load last so the filter sees as little of the runtime as possible.
+    if (seccomp && !process.no_new_privileges) seccomp->load();
     const std::optional<Capabilities>& caps = process.capabilities;
     // Keep capabilities across the uid change so the spec's sets can be applied afterwards.
     if (caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("prctl PR_SET_KEEPCAPS");
@@ -140,6 +146,7 @@ void exec_user_process(const Process& process, int first_fd_to_close) {
     // ones closes at exec.
     if (::syscall(SYS_close_range, first_fd_to_close, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
         throw_errno("close_range");
+    if (seccomp && process.no_new_privileges) seccomp->load();
     ::execve(program.c_str(), argv.data(), envp.data());
     throw_errno("exec " + program);
 }

@@ -6,6 +6,7 @@
 
 #include "berth/runtime/runtime.h"
 #include "mount_options.h"
+#include "seccomp_names.h"
 
 namespace berth::runtime {
 
@@ -27,9 +28,9 @@ std::string features_json() {
         {"linux",
          {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
           {"capabilities", caps},
-          {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false},
+          {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false},
                       {"rdma", false}}},
-          {"seccomp", {{"enabled", false}}},
+          {"seccomp", seccomp_features()},
           {"apparmor", {{"enabled", false}}},
           {"selinux", {{"enabled", false}}},
           {"intelRdt", {{"enabled", false}}},

@@ -1,11 +1,14 @@
 // The config.json that `berth-runtime spec` writes, shaped like runc's, with Docker's
-// defaults for capabilities, masked and read-only paths (see docs/runtime.md).
+// defaults for capabilities, masked and read-only paths and seccomp (see docs/runtime.md).
+#include <nlohmann/json.hpp>
+
 #include "berth/runtime/spec.h"
+#include "seccomp_default.h"
 
 namespace berth::runtime {
 
 std::string default_spec_json() {
-    return R"JSON({
+    auto doc = nlohmann::ordered_json::parse(R"JSON({
   "ociVersion": "1.2.0",
   "process": {
     "terminal": false,
@@ -52,7 +55,9 @@ std::string default_spec_json() {
     "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
   }
 }
-)JSON";
+)JSON");
+    doc["linux"]["seccomp"] = default_seccomp_profile();
+    return doc.dump(2) + "\n";
 }
 
 }  // namespace berth::runtime

@@ -7,6 +7,7 @@
 
 #include "berth/error.h"
 #include "berth/runtime/spec.h"
+#include "seccomp_parse.h"
 
 namespace berth::runtime {
 namespace {
@@ -222,17 +223,6 @@ Device parse_device(const json& d, const std::string& f) {
     return dev;
 }
 
-// Resources arrive with the cgroup driver; until then a limit we cannot enforce is an error,
-// never silently dropped. Device rules are accepted: /dev only holds the nodes we create.
-void reject_resources(const json& resources) {
-    for (auto it = resources.begin(); it != resources.end(); ++it) {
-        if (it.key() == "devices" || it.value().is_null()) continue;
-        if ((it.value().is_object() || it.value().is_array()) && it.value().empty()) continue;
-        field_error("linux.resources." + it.key(),
-                    "cgroup resource limits are not supported by berth-runtime yet");
-    }
-}
-
 Linux parse_linux(const json& l) {
     const std::string f = "linux";
     Linux linux;
@@ -270,10 +260,11 @@ Linux parse_linux(const json& l) {
         }
     }
     linux.cgroups_path = get_string(l, "cgroupsPath", f);
-    if (const json* resources = member(l, "resources")) reject_resources(*resources);
+    if (const json* resources = member(l, "resources"))
+        linux.resources = parse_resources(*resources, f + ".resources");
     reject_if_set(l, "uidMappings", f, "user namespaces are not supported by berth-runtime yet");
     reject_if_set(l, "gidMappings", f, "user namespaces are not supported by berth-runtime yet");
-    reject_if_set(l, "seccomp", f, "seccomp arrives with the hardening work; not supported yet");
+    if (const json* seccomp = member(l, "seccomp")) linux.seccomp = parse_seccomp(*seccomp);
     reject_if_set(l, "mountLabel", f, "SELinux is not supported by berth-runtime");
     reject_if_set(l, "intelRdt", f, "not supported by berth-runtime");
     reject_if_set(l, "personality", f, "not supported by berth-runtime");
@@ -359,6 +350,12 @@ Spec parse_spec(const std::string& json_text) {
         }
     }
     return spec;
+}
+
+Process parse_process_json(const std::string& json_text) {
+    json doc = json::parse(json_text, nullptr, false);
+    if (doc.is_discarded()) throw Error("process.json: not valid JSON");
+    return parse_process(doc);
 }
 
 }  // namespace berth::runtime

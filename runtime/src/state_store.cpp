@@ -13,6 +13,7 @@
 
 #include "berth/error.h"
 #include "berth/file_io.h"
+#include "cgroup.h"
 #include "process_info.h"
 
 namespace berth::runtime {
@@ -74,6 +75,7 @@ void StateStore::save(const ContainerRecord& record) const {
     json doc = {{"ociVersion", s.oci_version}, {"id", s.id},
                 {"status", status_name(s.status)}, {"pid", s.pid},
                 {"pidStartTime", record.pid_start_time}, {"ownPidNamespace", record.own_pid_namespace},
+                {"cgroup", record.cgroup_json.empty() ? json() : json::parse(record.cgroup_json)},
                 {"bundle", s.bundle}, {"rootfs", s.rootfs}, {"created", s.created},
                 {"annotations", s.annotations}};
     write_file_atomic(dir(s.id) + "/state.json", doc.dump());
@@ -99,6 +101,7 @@ ContainerRecord StateStore::load(const std::string& id) const {
     s.pid = doc.value("pid", 0);
     record.pid_start_time = doc.value("pidStartTime", uint64_t{0});
     record.own_pid_namespace = doc.value("ownPidNamespace", true);
+    if (doc.contains("cgroup") && doc["cgroup"].is_object()) record.cgroup_json = doc["cgroup"].dump();
     s.bundle = doc.value("bundle", "");
     s.rootfs = doc.value("rootfs", "");
     s.created = doc.value("created", "");
@@ -130,6 +133,10 @@ ContainerState StateStore::current_state(const ContainerRecord& record) const {
     }
     if (s.status == Status::creating) return s;
     s.status = path_exists(start_socket(s.id)) ? Status::created : Status::running;
+    if (s.status == Status::running && !record.cgroup_json.empty()) {
+        auto cgroup = load_cgroup(json::parse(record.cgroup_json));
+        if (cgroup && cgroup->frozen()) s.status = Status::paused;
+    }
     return s;
 }
 

@@ -17,6 +17,7 @@ struct ContainerRecord {
     ContainerState state;      // status here is what was stored: creating or created
     uint64_t pid_start_time = 0;
     bool own_pid_namespace = true;
+    std::string cgroup_json;  // the cgroup driver's record; empty when cgroups are disabled
 };
 
 class StateStore {

@@ -90,8 +90,11 @@ TEST_F(BadInput, BadMountOptionFailsNamingTheMount) {
 
 TEST_F(BadInput, LimitsWeCannotEnforceAreRefused) {
     auto config = base_config({"true"});
-    config["linux"]["resources"] = {{"memory", {{"limit", 1 << 26}}}};
-    expect_create_fails(config, "linux.resources.memory");
+    config["linux"]["resources"] = {{"network", {{"classID", 1048577}}}};
+    expect_create_fails(config, "linux.resources.network");
+    config = base_config({"true"});
+    config["linux"]["resources"] = {{"memory", {{"limit", 1 << 26}, {"kernel", 1 << 26}}}};
+    expect_create_fails(config, "linux.resources.memory.kernel");
 }
 
 TEST_F(BadInput, UnknownPropertiesAreIgnored) {

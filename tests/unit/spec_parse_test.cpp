@@ -61,17 +61,35 @@ TEST(SpecParse, ErrorsNameTheField) {
     c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 10}, {"hard", 5}}};
     EXPECT_NE(error_of(c).find("soft limit exceeds hard limit"), std::string::npos);
     c = base;
-    c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}};
+    c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOTIFY"}};
     EXPECT_NE(error_of(c).find("linux.seccomp"), std::string::npos);
     EXPECT_NE(error_of(json::array()).find("top level"), std::string::npos);
 }
 
-TEST(SpecParse, DeviceRulesAreAcceptedButLimitsAreNot) {
+TEST(SpecParse, ResourcesAreParsedAndValidated) {
     json c = json::parse(default_spec_json());
-    c["linux"]["resources"] = {{"devices", {{{"allow", false}, {"access", "rwm"}}}}};
-    EXPECT_EQ(error_of(c), "");
-    c["linux"]["resources"]["pids"] = {{"limit", 10}};
-    EXPECT_NE(error_of(c).find("linux.resources.pids"), std::string::npos);
+    c["linux"]["resources"] = {{"devices", {{{"allow", false}, {"access", "rwm"}}}},
+                               {"pids", {{"limit", 10}}},
+                               {"memory", {{"limit", 1 << 26}, {"swap", 1 << 27}}},
+                               {"cpu", {{"quota", 20000}, {"period", 100000}, {"cpus", "0"}}},
+                               {"unified", {{"memory.high", "50M"}}}};
+    Spec spec = parse_spec(c.dump());
+    EXPECT_EQ(spec.linux.resources.pids_limit, 10);
+    EXPECT_EQ(spec.linux.resources.memory.limit, 1 << 26);
+    EXPECT_EQ(spec.linux.resources.cpu.quota, 20000);
+    EXPECT_EQ(spec.linux.resources.cpu.cpus, "0");
+    EXPECT_EQ(spec.linux.resources.unified.at("memory.high"), "50M");
+    EXPECT_FALSE(spec.linux.resources.memory.reservation);
+    c["linux"]["resources"]["memory"]["swap"] = 1 << 20;
+    EXPECT_NE(error_of(c).find("linux.resources.memory.swap"), std::string::npos) << error_of(c);
+    c["linux"]["resources"]["memory"] = {{"kernel", 1}};
+    EXPECT_NE(error_of(c).find("linux.resources.memory.kernel"), std::string::npos);
+    c["linux"]["resources"].erase("memory");
+    c["linux"]["resources"]["unified"] = {{"../../escape", "1"}};
+    EXPECT_NE(error_of(c).find("is not a cgroup v2 controller file"), std::string::npos);
+    c["linux"]["resources"]["unified"] = json::object();
+    c["linux"]["resources"]["blockIO"] = {{"weight", 5}};
+    EXPECT_NE(error_of(c).find("linux.resources.blockIO.weight"), std::string::npos);
 }
 
 TEST(Signals, NamesAndNumbers) {

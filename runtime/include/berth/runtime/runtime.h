@@ -5,12 +5,15 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "berth/runtime/resources_spec.h"
+
 namespace berth::runtime {
 
-enum class Status { creating, created, running, stopped };
+enum class Status { creating, created, running, paused, stopped };
 std::string status_name(Status status);
 
 struct ContainerState {
@@ -34,6 +37,8 @@ struct CreateOptions {
     bool no_pivot = false;
     bool no_new_keyring = false;
     int preserve_fds = 0;
+    // --cgroup-manager disabled (podman --cgroups disabled): no cgroup is created.
+    bool cgroups_disabled = false;
 };
 
 struct ProcessEntry {
@@ -41,6 +46,24 @@ struct ProcessEntry {
     pid_t ppid;
     uid_t uid;
     std::string command;
+};
+
+// `exec`: a new process in a running container. Without process_file the container's own
+// process settings are the base and the fields below override them.
+struct ExecOptions {
+    std::string process_file;  // an OCI "process" JSON object (--process)
+    std::vector<std::string> args;
+    std::vector<std::string> env;  // K=V, replacing the container's K
+    std::string cwd;
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+    bool tty = false;
+    std::vector<std::string> caps_add;
+    bool no_new_privileges = false;
+    bool detach = false;
+    std::string pid_file;
+    std::string console_socket;
+    int preserve_fds = 0;
 };
 
 class Runtime {
@@ -58,6 +81,17 @@ public:
     // returns its exit code (128+N when killed by signal N). Detached: returns 0 once started.
     int run(const std::string& id, const CreateOptions& options, bool detach);
     std::vector<ProcessEntry> processes(const std::string& id) const;
+    // Returns the process's exit code in the foreground, 0 once it runs with detach.
+    int exec(const std::string& id, const ExecOptions& options);
+    void pause(const std::string& id);
+    void resume(const std::string& id);
+    // Applies the given resources to a created, running or paused container.
+    void update(const std::string& id, const Resources& resources);
+    // runc's `events --stats` object: {"type":"stats","id":...,"data":{cpu,memory,pids}}.
+    std::string stats_json(const std::string& id) const;
+    // Prints stats every interval and an "oom" event whenever the OOM kill count grows,
+    // until the container stops.
+    void stream_events(const std::string& id, int interval_seconds, bool stats_only) const;
 
 private:
     std::string root_;

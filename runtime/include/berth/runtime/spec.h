@@ -11,6 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "berth/runtime/resources_spec.h"
+#include "berth/runtime/seccomp_spec.h"
+
+#include <nlohmann/json_fwd.hpp>
+
 namespace berth::runtime {
 
 struct Rlimit {
@@ -87,6 +92,8 @@ struct Linux {
     std::string rootfs_propagation;
     std::map<std::string, std::string> sysctl;
     std::string cgroups_path;
+    std::optional<Seccomp> seccomp;  // unset: no filter
+    Resources resources;
 };
 
 struct Spec {
@@ -104,11 +111,17 @@ struct Spec {
     const Namespace* find_namespace(NamespaceType type) const;
 };
 
+// Parses a linux.resources object (also the `update -r` file). `field` prefixes errors.
+Resources parse_resources(const nlohmann::json& resources, const std::string& field);
+
+// Parses one OCI "process" object (exec --process). Errors name the field.
+Process parse_process_json(const std::string& json_text);
+
 // Parses config.json text. Throws berth::Error naming the offending field.
 Spec parse_spec(const std::string& json_text);
 
 // The config.json `berth-runtime spec` writes: busybox-friendly, Docker's defaults for
-// capabilities, masked and read-only paths.
+// capabilities, masked and read-only paths and seccomp.
 std::string default_spec_json();
 
 std::string namespace_type_name(NamespaceType type);

@@ -1,0 +1,24 @@
+#include "cgroup.h"
+
+#include "cgroup_paths.h"
+
+namespace berth::runtime {
+
+std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path);
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path);
+std::unique_ptr<Cgroup> load_cgroup_v1(const nlohmann::json& record);
+std::unique_ptr<Cgroup> load_cgroup_v2(const nlohmann::json& record);
+
+std::string host_cgroup_version() { return is_pure_cgroup2_host() ? "v2" : "v1"; }
+
+std::unique_ptr<Cgroup> make_cgroup(const std::string& cgroups_path, const std::string& id) {
+    std::string path = cgroups_path.empty() ? "berth/" + id : cgroups_path;
+    return is_pure_cgroup2_host() ? make_cgroup_v2(path) : make_cgroup_v1(path);
+}
+
+std::unique_ptr<Cgroup> load_cgroup(const nlohmann::json& record) {
+    if (!record.is_object()) return nullptr;
+    return record.value("version", "") == "v2" ? load_cgroup_v2(record) : load_cgroup_v1(record);
+}
+
+}  // namespace berth::runtime

@@ -1,5 +1,8 @@
 #include "cgroup.h"
 
+#include <sstream>
+
+#include "cgroup_files.h"
 #include "cgroup_paths.h"
 
 namespace berth::runtime {
@@ -10,6 +13,19 @@ std::unique_ptr<Cgroup> load_cgroup_v1(const nlohmann::json& record);
 std::unique_ptr<Cgroup> load_cgroup_v2(const nlohmann::json& record);
 
 std::string host_cgroup_version() { return is_pure_cgroup2_host() ? "v2" : "v1"; }
+
+std::string host_cgroup_controllers() {
+    std::string out;
+    if (is_pure_cgroup2_host()) {
+        std::istringstream names(read_knob("/sys/fs/cgroup", "cgroup.controllers"));
+        std::string name;
+        while (names >> name) out += (out.empty() ? "" : ",") + name;
+        return out;
+    }
+    for (const V1Hierarchy& h : v1_hierarchies(kV1Controllers))
+        out += (out.empty() ? "" : ",") + h.controller;
+    return out;
+}
 
 std::unique_ptr<Cgroup> make_cgroup(const std::string& cgroups_path, const std::string& id) {
     std::string path = cgroups_path.empty() ? "berth/" + id : cgroups_path;

@@ -43,5 +43,7 @@ std::unique_ptr<Cgroup> make_cgroup(const std::string& cgroups_path, const std::
 std::unique_ptr<Cgroup> load_cgroup(const nlohmann::json& record);
 // Which driver make_cgroup picks here: "v2" on a pure cgroup2 host, else "v1".
 std::string host_cgroup_version();
+// The controllers that driver can use here, comma-separated ("cpu,memory,pids").
+std::string host_cgroup_controllers();
 
 }  // namespace berth::runtime

@@ -34,6 +34,9 @@ bool has_item(const std::string& comma_list, const std::string& item) {
 
 }  // namespace
 
+const std::vector<std::string> kV1Controllers = {"cpu",   "cpuacct", "cpuset",  "memory",
+                                                 "pids",  "blkio",   "freezer", "hugetlb"};
+
 bool is_pure_cgroup2_host() {
     struct statfs st;
     return ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;

@@ -12,6 +12,9 @@ struct V1Hierarchy {
     std::string own_path;     // this process's cgroup in it, e.g. "/process_api/9a5d"
 };
 
+// The v1 controllers berth manages: limits, stats, freezer.
+extern const std::vector<std::string> kV1Controllers;
+
 bool is_pure_cgroup2_host();
 std::string own_v2_path();
 std::vector<V1Hierarchy> v1_hierarchies(const std::vector<std::string>& wanted);

@@ -12,8 +12,6 @@
 namespace berth::runtime {
 namespace {
 
-const std::vector<std::string> kControllers = {"cpu", "cpuacct", "cpuset", "memory", "pids",
-                                               "blkio", "freezer", "hugetlb"};
 
 std::string device(int64_t major, int64_t minor) {
     return std::to_string(major) + ":" + std::to_string(minor);
@@ -198,7 +196,7 @@ private:
 
 std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path) {
     std::map<std::string, std::string> paths;
-    for (const V1Hierarchy& h : v1_hierarchies(kControllers))
+    for (const V1Hierarchy& h : v1_hierarchies(kV1Controllers))
         paths[h.controller] = join_cgroup_path(h.mountpoint, h.own_path, cgroups_path);
     if (paths.empty()) throw Error("no cgroup v1 hierarchies are mounted on this host");
     return std::make_unique<CgroupV1>(std::move(paths), std::vector<std::string>{});

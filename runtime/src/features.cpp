@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "berth/runtime/runtime.h"
+#include "cgroup.h"
 #include "mount_options.h"
 #include "seccomp_names.h"
 
@@ -35,7 +36,10 @@ std::string features_json() {
           {"selinux", {{"enabled", false}}},
           {"intelRdt", {{"enabled", false}}},
           {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
-        {"annotations", {{"org.opencontainers.runtime-spec.features", "berth-runtime"}}},
+        // What this host makes berth use: the cgroup driver and its controllers.
+        {"annotations", {{"org.opencontainers.runtime-spec.features", "berth-runtime"},
+                         {"io.berth.cgroup.driver", host_cgroup_version()},
+                         {"io.berth.cgroup.controllers", host_cgroup_controllers()}}},
     };
     return doc.dump(4);
 }

@@ -20,9 +20,12 @@ std::span<const std::pair<const char*, SeccompAction>> seccomp_action_names() {
 
 std::span<const std::pair<const char*, SeccompOp>> seccomp_op_names() {
     static const std::pair<const char*, SeccompOp> table[] = {
-        {"SCMP_CMP_NE", SeccompOp::ne},  {"SCMP_CMP_LT", SeccompOp::lt},
-        {"SCMP_CMP_LE", SeccompOp::le},  {"SCMP_CMP_EQ", SeccompOp::eq},
-        {"SCMP_CMP_GE", SeccompOp::ge},  {"SCMP_CMP_GT", SeccompOp::gt},
+        {"SCMP_CMP_NE", SeccompOp::ne},
+        {"SCMP_CMP_LT", SeccompOp::lt},
+        {"SCMP_CMP_LE", SeccompOp::le},
+        {"SCMP_CMP_EQ", SeccompOp::eq},
+        {"SCMP_CMP_GE", SeccompOp::ge},
+        {"SCMP_CMP_GT", SeccompOp::gt},
         {"SCMP_CMP_MASKED_EQ", SeccompOp::masked_eq},
     };
     return table;
@@ -30,14 +33,12 @@ std::span<const std::pair<const char*, SeccompOp>> seccomp_op_names() {
 
 std::span<const char* const> seccomp_arch_names() {
     static const char* const names[] = {
-        "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",
-        "SCMP_ARCH_ARM",         "SCMP_ARCH_AARCH64",  "SCMP_ARCH_MIPS",
-        "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
-        "SCMP_ARCH_MIPSEL64",    "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-        "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",
-        "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",   "SCMP_ARCH_PARISC64",
-        "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
-        "SCMP_ARCH_SH",          "SCMP_ARCH_SHEB",
+        "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+        "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+        "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+        "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+        "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+        "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
     };
     return names;
 }

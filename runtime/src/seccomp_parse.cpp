@@ -107,8 +107,9 @@ void parse_flags(const json& list, const std::string& field, Seccomp& seccomp) {
         } else if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") {
             seccomp.flag_spec_allow = true;
         } else if (name == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
-            field_error(at(field, i), "not supported by berth-runtime (it only applies to "
-                                      "SCMP_ACT_NOTIFY)");
+            field_error(at(field, i),
+                        "not supported by berth-runtime (it only applies to "
+                        "SCMP_ACT_NOTIFY)");
         } else {
             field_error(at(field, i), "unknown seccomp flag \"" + name + "\"");
         }
@@ -143,7 +144,8 @@ SeccompRule parse_rule(const json& r, const std::string& field) {
         // Profiles such as Docker's list syscalls newer than some kernels and libseccomp
         // versions; runc and crun skip those and so do we. A pseudo-syscall of another
         // architecture (e.g. socketcall on x86_64) resolves and is kept.
-        if (seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR) rule.names.push_back(name);
+        if (seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR)
+            rule.names.push_back(name);
     }
     const json* action = member(r, "action");
     if (!action) field_error(field + ".action", "is required");
@@ -160,8 +162,9 @@ SeccompRule parse_rule(const json& r, const std::string& field) {
 void reject_listener(const json& s, const char* key) {
     const json* value = member(s, key);
     if (value && !(value->is_string() && value->get_ref<const std::string&>().empty()))
-        field_error(kField + "." + key, "seccomp agents (SCMP_ACT_NOTIFY) are not supported by "
-                                        "berth-runtime");
+        field_error(kField + "." + key,
+                    "seccomp agents (SCMP_ACT_NOTIFY) are not supported by "
+                    "berth-runtime");
 }
 
 }  // namespace

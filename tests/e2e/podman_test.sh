@@ -263,6 +263,21 @@ fi
 rc=0; out=$(cap run --rm "${RUN_FLAGS[@]}" "$IMG" /bin/sh -c 'exit 7') || rc=$?
 if [[ $rc -eq 7 ]]; then pass "run sh -c 'exit 7' -> podman exit 7"; else fail "run sh -c 'exit 7' -> podman exit 7 (got $rc)" "$out"; fi
 
+# 5b. podman's own default seccomp profile: the same flags minus `--security-opt seccomp=unconfined`
+PROFILE_FLAGS=()
+for ((i = 0; i < ${#RUN_FLAGS[@]}; i++)); do
+    if [[ ${RUN_FLAGS[i]} == --security-opt && ${RUN_FLAGS[i + 1]:-} == seccomp=unconfined ]]; then
+        i=$((i + 1)); continue
+    fi
+    PROFILE_FLAGS+=("${RUN_FLAGS[i]}")
+done
+rc=0; out=$(cap run --rm "${PROFILE_FLAGS[@]}" "$IMG" /bin/sh -c 'echo ok; grep "^Seccomp:" /proc/self/status') || rc=$?
+if [[ $rc -eq 0 ]] && has_line "$out" ok && has_line "$out" "$(printf 'Seccomp:\t2')"; then
+    pass "run with podman's default seccomp profile: ok, Seccomp: 2"
+else
+    fail "run with podman's default seccomp profile: ok, Seccomp: 2 (rc=$rc)" "$out"
+fi
+
 # 6. detached container: ps, stop, rm
 rc=0; out=$(cap run -d --name berth-detached "${RUN_FLAGS[@]}" "$IMG" sleep 100) || rc=$?
 remember_conmons

@@ -13,8 +13,10 @@ protected:
     // base_config with a writable tmpfs on /tmp, so a refused mkdir there is the filter's doing.
     json config_with_tmp(const std::string& script) const {
         json config = base_config({"sh", "-c", script});
-        config["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"},
-                                    {"source", "tmpfs"}, {"options", {"size=1m"}}});
+        config["mounts"].push_back({{"destination", "/tmp"},
+                                    {"type", "tmpfs"},
+                                    {"source", "tmpfs"},
+                                    {"options", {"size=1m"}}});
         return config;
     }
     static void add_sys_admin(json& config) {
@@ -42,8 +44,8 @@ TEST_F(Seccomp, ErrnoRuleMakesTheSyscallFail) {
 
 TEST_F(Seccomp, ArgumentConditionsSelectTheCall) {
     // kill(pid, 0) refused, kill(pid, SIGCONT) allowed: only argument 1 differs.
-    json config = base_config({"sh", "-c",
-                               "kill -0 $$ && echo zero-allowed; kill -CONT $$ && echo cont-allowed"});
+    json config = base_config(
+        {"sh", "-c", "kill -0 $$ && echo zero-allowed; kill -CONT $$ && echo cont-allowed"});
     config["linux"]["seccomp"] = {
         {"defaultAction", "SCMP_ACT_ALLOW"},
         {"syscalls",
@@ -85,7 +87,8 @@ TEST_F(Seccomp, DefaultProfileBlocksMountAndUnshareEvenWithSysAdmin) {
 TEST_F(Seccomp, LoadedBeforeCapabilitiesAreDroppedWithoutNoNewPrivileges) {
     // Without no_new_privs installing a filter needs CAP_SYS_ADMIN, which uid 1000 with
     // Docker's capabilities does not have: the runtime must load it while it still can.
-    json config = base_config({"sh", "-c", "id -u; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status"});
+    json config =
+        base_config({"sh", "-c", "id -u; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status"});
     config["process"]["noNewPrivileges"] = false;
     config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
     Result r = run_config(config);

@@ -142,7 +142,8 @@ TEST(SeccompParse, ErrorsNameTheField) {
     EXPECT_EQ(error_of(p), pre + ".syscalls[0].errnoRet: must be at most 4095");
     p = valid_profile();
     p["syscalls"][1]["args"][0]["op"] = "SCMP_CMP_ABOUT";
-    EXPECT_EQ(error_of(p), pre + ".syscalls[1].args[0].op: unknown seccomp operator \"SCMP_CMP_ABOUT\"");
+    EXPECT_EQ(error_of(p),
+              pre + ".syscalls[1].args[0].op: unknown seccomp operator \"SCMP_CMP_ABOUT\"");
     p = valid_profile();
     p["syscalls"][1]["args"][0]["index"] = 6;
     EXPECT_EQ(error_of(p), pre + ".syscalls[1].args[0].index: must be at most 5");
@@ -168,7 +169,8 @@ TEST(SeccompParse, AgentsAreRefused) {
     EXPECT_EQ(error_of(p).rfind(pre + ".defaultAction: SCMP_ACT_NOTIFY", 0), 0u) << error_of(p);
     p = valid_profile();
     p["syscalls"][1]["action"] = "SCMP_ACT_NOTIFY";
-    EXPECT_EQ(error_of(p).rfind(pre + ".syscalls[1].action: SCMP_ACT_NOTIFY", 0), 0u) << error_of(p);
+    EXPECT_EQ(error_of(p).rfind(pre + ".syscalls[1].action: SCMP_ACT_NOTIFY", 0), 0u)
+        << error_of(p);
     p = valid_profile();
     p["listenerPath"] = "/run/agent.sock";
     EXPECT_EQ(error_of(p).rfind(pre + ".listenerPath: ", 0), 0u) << error_of(p);

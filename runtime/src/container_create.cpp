@@ -160,8 +160,10 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
             throw_errno("linux.namespaces: join pid namespace");
 
     const Namespace* cgroup_ns = spec.find_namespace(NamespaceType::cgroup);
+    const Namespace* net_ns = spec.find_namespace(NamespaceType::network);
     InitContext context{spec, b.rootfs, b.bundle, options, sync.init_end.get(),
-                        start_listener.get(), console.get(), {}, cgroup_ns && cgroup_ns->path.empty()};
+                        start_listener.get(), console.get(), {}, cgroup_ns && cgroup_ns->path.empty(),
+                        net_ns && net_ns->path.empty()};
     for (const auto& [type, fd] : joins)
         if (type != NamespaceType::pid) context.join_namespaces.emplace_back(type, fd.get());
 

@@ -16,6 +16,7 @@
 #include "console.h"
 #include "exec_process.h"
 #include "hooks.h"
+#include "loopback.h"
 #include "rootfs_setup.h"
 #include "seccomp_filter.h"
 #include "sync_channel.h"
@@ -71,6 +72,7 @@ void prepare(const InitContext& context, std::string& state_for_hooks) {
     // A cgroup namespace rooted at the container's own cgroup: it sees itself as "/".
     if (context.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
         throw_errno("linux.namespaces: new cgroup namespace");
+    if (context.new_network_namespace) bring_up_loopback();
     if (spec.process.oom_score_adj)
         write_existing_file("/proc/self/oom_score_adj", std::to_string(*spec.process.oom_score_adj));
     if (!context.options.no_new_keyring &&

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "support/runtime_fixture.h"
 
 namespace berth::test {
@@ -59,6 +61,20 @@ TEST_F(Isolation, NewNetworkNamespaceHasOnlyLoopback) {
     EXPECT_EQ(r.out, "lo\n");
 }
 
+TEST_F(Isolation, LoopbackIsUpAndNetRawGatesPing) {
+    // Default capabilities include NET_RAW: busybox ping (a raw socket) works on lo.
+    Result with = run_config(base_config({"ping", "-c", "1", "-W", "2", "127.0.0.1"}));
+    EXPECT_EQ(with.exit_code, 0) << with.out << with.err;
+    auto config = base_config({"ping", "-c", "1", "-W", "2", "127.0.0.1"});
+    for (const char* set : {"bounding", "effective", "permitted"}) {
+        auto& caps = config["process"]["capabilities"][set];
+        caps.erase(std::remove(caps.begin(), caps.end(), "CAP_NET_RAW"), caps.end());
+    }
+    Result without = run_config(config);
+    EXPECT_NE(without.exit_code, 0);
+    EXPECT_NE(without.err.find("ermission denied"), std::string::npos) << without.err;
+}
+
 TEST_F(Isolation, ReadonlyRootRefusesWrites) {
     Result r = run_config(base_config({"touch", "/newfile"}));
     EXPECT_NE(r.exit_code, 0);
@@ -91,6 +107,12 @@ TEST_F(Isolation, DefaultCapabilitiesAreDockersFourteen) {
     EXPECT_NE(r.out.find("CapEff:\t00000000a80425fb"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("CapBnd:\t00000000a80425fb"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("CapInh:\t0000000000000000"), std::string::npos) << r.out;
+}
+
+TEST_F(Isolation, ReadonlyPathsRefuseWrites) {
+    Result r = run_config(base_config({"sh", "-c", "echo x > /proc/sys/kernel/domainname"}));
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
 }
 
 TEST_F(Isolation, MaskedAndReadonlyProcPaths) {

@@ -78,6 +78,8 @@ int clone_flags_for(const Spec& spec) {
             case NamespaceType::ipc: flags |= CLONE_NEWIPC; break;
             case NamespaceType::uts: flags |= CLONE_NEWUTS; break;
             case NamespaceType::cgroup: break;  // unshared by the init once it is in its cgroup
+            // First of all: every other new namespace is then owned by the container's user.
+            case NamespaceType::user: flags |= CLONE_NEWUSER; break;
         }
     }
     return flags;
@@ -89,6 +91,28 @@ std::string expect_from_init(int fd, const char* kind) {
     if (message.empty()) throw Error("container init exited while it was being set up");
     if (!has_kind(message, kind)) throw Error("container init: unexpected message \"" + message + "\"");
     return message;
+}
+
+std::string mapping_text(const std::vector<IdMapping>& mappings) {
+    std::string text;
+    for (const IdMapping& m : mappings)
+        text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+                std::to_string(m.size) + "\n";
+    return text;
+}
+
+void write_id_mappings(pid_t pid, const Linux& linux) {
+    std::string proc = "/proc/" + std::to_string(pid);
+    try {
+        write_existing_file(proc + "/uid_map", mapping_text(linux.uid_mappings));
+    } catch (const Error& e) {
+        throw Error("linux.uidMappings: " + std::string(e.what()), e.errno_value());
+    }
+    try {
+        write_existing_file(proc + "/gid_map", mapping_text(linux.gid_mappings));
+    } catch (const Error& e) {
+        throw Error("linux.gidMappings: " + std::string(e.what()), e.errno_value());
+    }
 }
 
 bool has_limits(const Resources& r) {
@@ -163,7 +187,7 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     const Namespace* net_ns = spec.find_namespace(NamespaceType::network);
     InitContext context{spec, b.rootfs, b.bundle, options, sync.init_end.get(),
                         start_listener.get(), console.get(), {}, cgroup_ns && cgroup_ns->path.empty(),
-                        net_ns && net_ns->path.empty()};
+                        net_ns && net_ns->path.empty(), spec.find_namespace(NamespaceType::user) != nullptr};
     for (const auto& [type, fd] : joins)
         if (type != NamespaceType::pid) context.join_namespaces.emplace_back(type, fd.get());
 
@@ -184,6 +208,12 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     record.pid_start_time = stat->start_time;
     const Namespace* pid_ns = spec.find_namespace(NamespaceType::pid);
     record.own_pid_namespace = pid_ns && pid_ns->path.empty();
+    // Done from here: in a user namespace the init has no rights over its own oom score.
+    if (spec.process.oom_score_adj)
+        write_existing_file("/proc/" + std::to_string(pid) + "/oom_score_adj",
+                            std::to_string(*spec.process.oom_score_adj));
+    const Namespace* user_ns = spec.find_namespace(NamespaceType::user);
+    if (user_ns && user_ns->path.empty()) write_id_mappings(pid, spec.linux);
     if (!options.cgroups_disabled) {
         // The init joins its cgroup before it does anything, so every page and fork it makes
         // is accounted and limited.

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,11 +22,19 @@
 namespace berth::runtime {
 namespace {
 
-// The namespaces to enter, pid first (it only applies to children), mount last (it also
-// moves our root into the container's).
+// The namespaces to enter: pid first (joined by the runtime, it only applies to children),
+// then the user namespace (it owns the rest), mount last (it also moves our root into the
+// container's).
 constexpr std::pair<const char*, int> kNamespaces[] = {
-    {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},       {"mnt", CLONE_NEWNS}};
+    {"pid", CLONE_NEWPID}, {"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP},
+    {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},
+    {"mnt", CLONE_NEWNS}};
+
+bool same_namespace_as_ours(int fd, const char* name) {
+    struct stat ours, theirs;
+    return ::stat((std::string("/proc/self/ns/") + name).c_str(), &ours) == 0 &&
+           ::fstat(fd, &theirs) == 0 && ours.st_ino == theirs.st_ino;
+}
 
 void set_env(std::vector<std::string>& env, const std::string& entry) {
     std::string key = entry.substr(0, entry.find('='));
@@ -110,6 +119,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& options) {
     for (const auto& [name, flag] : kNamespaces) {
         UniqueFd fd(::open(("/proc/" + std::to_string(init) + "/ns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd) throw_errno(std::string("exec: open ") + name + " namespace of container " + id);
+        // setns into the user namespace we are already in fails with EINVAL.
+        if (flag == CLONE_NEWUSER && same_namespace_as_ours(fd.get(), name)) continue;
         namespaces.emplace_back(flag, std::move(fd));
     }
     // Entering the pid namespace only affects children: the forked process is born inside.

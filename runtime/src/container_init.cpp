@@ -34,6 +34,7 @@ int clone_flag(NamespaceType type) {
         case NamespaceType::ipc: return CLONE_NEWIPC;
         case NamespaceType::uts: return CLONE_NEWUTS;
         case NamespaceType::cgroup: return CLONE_NEWCGROUP;
+        case NamespaceType::user: return CLONE_NEWUSER;
     }
     return 0;
 }
@@ -46,11 +47,14 @@ std::string expect(int sync_fd, const char* kind) {
 }
 
 void join_namespaces(const InitContext& context) {
-    // The mount namespace last: the others are opened by fd already, but the rootfs path
-    // must be resolved in the namespace the container will live in.
-    for (int pass = 0; pass < 2; ++pass)
+    // The user namespace first (it owns the others and grants the rights to join them), the
+    // mount namespace last: the rootfs path must be resolved where the container will live.
+    auto pass_of = [](NamespaceType type) {
+        return type == NamespaceType::user ? 0 : type == NamespaceType::mount ? 2 : 1;
+    };
+    for (int pass = 0; pass < 3; ++pass)
         for (const auto& [type, fd] : context.join_namespaces) {
-            if ((type == NamespaceType::mount) != (pass == 1)) continue;
+            if (pass_of(type) != pass) continue;
             if (::setns(fd, clone_flag(type)) != 0)
                 throw_errno("linux.namespaces: join " + namespace_type_name(type) + " namespace");
         }
@@ -69,12 +73,16 @@ void prepare(const InitContext& context, std::string& state_for_hooks) {
     const Spec& spec = context.spec;
     expect(context.sync_fd, "PLACED");
     join_namespaces(context);
+    // In a user namespace our host uid may be unmapped: become its root, which the mappings
+    // the runtime wrote translate to the host ids the container owns.
+    if (context.in_user_namespace) {
+        if (::setresgid(0, 0, 0) != 0) throw_errno("linux.gidMappings: become gid 0 in the user namespace");
+        if (::setresuid(0, 0, 0) != 0) throw_errno("linux.uidMappings: become uid 0 in the user namespace");
+    }
     // A cgroup namespace rooted at the container's own cgroup: it sees itself as "/".
     if (context.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
         throw_errno("linux.namespaces: new cgroup namespace");
     if (context.new_network_namespace) bring_up_loopback();
-    if (spec.process.oom_score_adj)
-        write_existing_file("/proc/self/oom_score_adj", std::to_string(*spec.process.oom_score_adj));
     if (!context.options.no_new_keyring &&
         ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING_OP, nullptr) < 0 && errno != ENOSYS)
         throw_errno("create session keyring");

@@ -21,7 +21,8 @@ struct InitContext {
     int console_fd;  // -1 without a terminal
     std::vector<std::pair<NamespaceType, int>> join_namespaces;  // setns targets (not pid)
     bool new_cgroup_namespace = false;
-    bool new_network_namespace = false;  // unshared after the runtime placed us in our cgroup
+    bool new_network_namespace = false;
+    bool in_user_namespace = false;  // new or joined  // unshared after the runtime placed us in our cgroup
 };
 
 [[noreturn]] void container_init_main(const InitContext& context);

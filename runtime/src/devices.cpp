@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "berth/error.h"
+#include "kernel_mount.h"
 #include "secure_path.h"
 
 namespace berth::runtime {
@@ -27,12 +28,27 @@ mode_t node_type(char type) {
     }
 }
 
+// In a user namespace mknod is not allowed: bind the host's node instead, as runc does. The
+// host node is checked to be the device the spec asked for.
+void bind_host_device(int root_fd, const Device& device) {
+    UniqueFd host(::open(device.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!host) throw_errno("linux.devices: open host " + device.path + " to bind it");
+    struct stat st;
+    if (::fstat(host.get(), &st) != 0 || (st.st_mode & S_IFMT) != node_type(device.type) ||
+        st.st_rdev != makedev(device.major, device.minor))
+        throw Error("linux.devices: host " + device.path + " is not the requested device");
+    UniqueFd target = create_file_in_root(root_fd, device.path);
+    UniqueFd tree = clone_tree(host.get(), false);
+    attach_mount(tree.get(), target.get(), device.path);
+}
+
 void create_device(int root_fd, const Device& device) {
     auto [parent, name] = split_parent(device.path);
     UniqueFd dir = mkdir_all_in_root(root_fd, parent);
     dev_t dev = makedev(device.major, device.minor);
     mode_t type = node_type(device.type);
     if (::mknodat(dir.get(), name.c_str(), type | (device.file_mode & 07777), dev) != 0) {
+        if (errno == EPERM) return bind_host_device(root_fd, device);
         if (errno != EEXIST) throw_errno("linux.devices: mknod " + device.path);
         // Keep a node that is already the right device; anything else is replaced.
         struct stat st;

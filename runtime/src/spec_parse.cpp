@@ -198,7 +198,8 @@ NamespaceType namespace_from_name(const std::string& name, const std::string& fi
     if (name == "ipc") return NamespaceType::ipc;
     if (name == "uts") return NamespaceType::uts;
     if (name == "cgroup") return NamespaceType::cgroup;
-    if (name == "user" || name == "time")
+    if (name == "user") return NamespaceType::user;
+    if (name == "time")
         field_error(field, "namespace type \"" + name + "\" is not supported by berth-runtime yet");
     field_error(field, "unknown namespace type \"" + name + "\"");
 }
@@ -221,6 +222,26 @@ Device parse_device(const json& d, const std::string& f) {
     if (const json* v = member(d, "uid")) dev.uid = get_uint<uid_t>(*v, f + ".uid");
     if (const json* v = member(d, "gid")) dev.gid = get_uint<gid_t>(*v, f + ".gid");
     return dev;
+}
+
+std::vector<IdMapping> parse_id_mappings(const json& l, const char* key, const std::string& f) {
+    std::vector<IdMapping> out;
+    const json* list = member(l, key);
+    if (!list) return out;
+    const std::string mf = f + "." + key;
+    if (!list->is_array()) field_error(mf, "must be an array");
+    for (size_t i = 0; i < list->size(); ++i) {
+        const std::string ef = mf + "[" + std::to_string(i) + "]";
+        const json& m = (*list)[i];
+        if (!m.is_object() || !member(m, "containerID") || !member(m, "hostID") || !member(m, "size"))
+            field_error(ef, "needs containerID, hostID and size");
+        IdMapping mapping{get_uint<uint32_t>(m["containerID"], ef + ".containerID"),
+                          get_uint<uint32_t>(m["hostID"], ef + ".hostID"),
+                          get_uint<uint32_t>(m["size"], ef + ".size")};
+        if (mapping.size == 0) field_error(ef + ".size", "must be positive");
+        out.push_back(mapping);
+    }
+    return out;
 }
 
 Linux parse_linux(const json& l) {
@@ -262,8 +283,8 @@ Linux parse_linux(const json& l) {
     linux.cgroups_path = get_string(l, "cgroupsPath", f);
     if (const json* resources = member(l, "resources"))
         linux.resources = parse_resources(*resources, f + ".resources");
-    reject_if_set(l, "uidMappings", f, "user namespaces are not supported by berth-runtime yet");
-    reject_if_set(l, "gidMappings", f, "user namespaces are not supported by berth-runtime yet");
+    linux.uid_mappings = parse_id_mappings(l, "uidMappings", f);
+    linux.gid_mappings = parse_id_mappings(l, "gidMappings", f);
     if (const json* seccomp = member(l, "seccomp")) linux.seccomp = parse_seccomp(*seccomp);
     reject_if_set(l, "mountLabel", f, "SELinux is not supported by berth-runtime");
     reject_if_set(l, "intelRdt", f, "not supported by berth-runtime");
@@ -289,6 +310,7 @@ std::string namespace_type_name(NamespaceType type) {
         case NamespaceType::ipc: return "ipc";
         case NamespaceType::uts: return "uts";
         case NamespaceType::cgroup: return "cgroup";
+        case NamespaceType::user: return "user";
     }
     return "?";
 }
@@ -340,6 +362,12 @@ Spec parse_spec(const std::string& json_text) {
         if (!linux->is_object()) field_error("linux", "must be an object");
         spec.linux = parse_linux(*linux);
     }
+    const Namespace* user_ns = spec.find_namespace(NamespaceType::user);
+    bool new_user_ns = user_ns && user_ns->path.empty();
+    if (new_user_ns && (spec.linux.uid_mappings.empty() || spec.linux.gid_mappings.empty()))
+        field_error("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+    if (!new_user_ns && (!spec.linux.uid_mappings.empty() || !spec.linux.gid_mappings.empty()))
+        field_error("linux.uidMappings", "mappings need a new user namespace (linux.namespaces has no \"user\")");
     if (!spec.hostname.empty() && !spec.find_namespace(NamespaceType::uts))
         field_error("hostname", "needs a new UTS namespace (linux.namespaces has no \"uts\")");
     if (const json* annotations = member(doc, "annotations")) {

@@ -15,13 +15,26 @@
 # /etc/containers config is not read (CONTAINERS_CONF etc. point into $T).
 #
 # Environment:
-#   PODMAN_CGROUPS=auto|disabled|enabled  (default auto: "disabled" for runtimes
-#       podman accepts that for - crun, krun, berth-runtime - else "enabled" under
-#       a private cgroup parent /berth-podman-e2e-XXXX that is removed afterwards)
+#   PODMAN_CGROUPS=auto|disabled|enabled  cgroups mode of the basic cases (default
+#       auto: "disabled" for runtimes podman accepts that for - crun, krun,
+#       berth-runtime - else "enabled" under the private cgroup parent below)
+#   PODMAN_LIMITS=1|0   run the resource-limit cases (default 1). They always run
+#       with cgroups enabled (--cgroup-manager cgroupfs) under the private parent.
+#   LIMITS_CONFIG=FILE  where to save the config.json podman generated for the
+#       memory-limit case (default /tmp/podman-limits-config.json; empty: do not save)
 #   CONFIG_SAMPLE=FILE  where to save the config.json podman generated for the
 #       main case (default /tmp/podman-config-sample.json; empty: do not save)
 #   CALLS_LOG=FILE      save the log of runtime invocations (argv) here too
 #   PODMAN_TIMEOUT=SEC  timeout for each podman command (default 60)
+#
+# Cgroups (enabled mode and the limit cases): podman gets --cgroup-parent $CG_PARENT =
+# <this process's own memory cgroup path> + /berth-podman-e2e.XXXXXXXX, i.e. only
+# beneath our own cgroup (on a hybrid host the other v1 controllers' own path is
+# "/", so it is beneath ours there as well). podman puts conmon in
+# $CG_PARENT/conmon, the runtime the container in $CG_PARENT/libpod-<id>. Nothing
+# is written at a hierarchy root and no process is moved by this script; at the
+# end every directory under $CG_PARENT, and every ancestor of it that did not
+# exist before, is rmdir'ed (depth-first) in every cgroup hierarchy.
 #
 # Output: PASS:/FAIL: lines, then "N passed, N failed". Exit 1 on any failure.
 set -euo pipefail
@@ -42,6 +55,8 @@ RT_NAME=$(basename -- "$RUNTIME")
 PODMAN_TIMEOUT=${PODMAN_TIMEOUT:-60}
 CONFIG_SAMPLE=${CONFIG_SAMPLE-/tmp/podman-config-sample.json}
 CGROUPS=${PODMAN_CGROUPS:-auto}
+LIMITS=${PODMAN_LIMITS:-1}
+LIMITS_CONFIG=${LIMITS_CONFIG-/tmp/podman-limits-config.json}
 if [[ $CGROUPS == auto ]]; then
     case $RT_NAME in
         crun|krun|berth-runtime) CGROUPS=disabled ;;
@@ -49,9 +64,103 @@ if [[ $CGROUPS == auto ]]; then
     esac
 fi
 [[ $CGROUPS == disabled || $CGROUPS == enabled ]] || { echo "PODMAN_CGROUPS must be auto, disabled or enabled" >&2; exit 2; }
+[[ $LIMITS == 0 || $LIMITS == 1 ]] || { echo "PODMAN_LIMITS must be 0 or 1" >&2; exit 2; }
+
+# ---------------------------------------------------------------- cgroup helpers
+# Mount points of all cgroup (v1) and cgroup2 filesystems.
+cg_hierarchies() {
+    awk '{ for (i = 7; i <= NF; i++) if ($i == "-") {
+               if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") print $5
+               break } }' /proc/self/mountinfo
+}
+# cg_path PID CONTROLLER: PID's cgroup path for a v1 CONTROLLER ("" if none);
+# CONTROLLER "" selects the cgroup2 ("0::") line.
+cg_path() {
+    awk -v c="$2" '{ line = $0; split(line, f, ":")
+        n = split(f[2], cs, ","); hit = (c == "" && f[1] == "0" && f[2] == "")
+        for (i = 1; i <= n; i++) if (cs[i] == c) hit = 1
+        if (hit) { sub(/^[^:]*:[^:]*:/, "", line); print line; exit } }' "/proc/$1/cgroup" 2>/dev/null
+}
+# cg_v1_mount CONTROLLER: mount point of the v1 hierarchy that has CONTROLLER.
+cg_v1_mount() {
+    awk -v c="$1" '{ for (i = 7; i <= NF; i++) if ($i == "-") {
+               if ($(i + 1) == "cgroup") { n = split($(i + 3), o, ",")
+                   for (j = 1; j <= n; j++) if (o[j] == c) { print $5; exit } }
+               break } }' /proc/self/mountinfo
+}
+# cg_knob PID CONTROLLER V1_FILE V2_FILE: host path of PID's CONTROLLER knob.
+cg_knob() {
+    local path mnt
+    path=$(cg_path "$1" "$2")
+    if [[ -n $path ]]; then
+        mnt=$(cg_v1_mount "$2")
+        [[ -n $mnt ]] && echo "$mnt${path%/}/$3"
+    else
+        path=$(cg_path "$1" "")
+        mnt=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
+        [[ -n $path && -n $mnt ]] && echo "$mnt${path%/}/$4"
+    fi
+    return 0
+}
 
 T=$(mktemp -d /tmp/berth-podman-e2e.XXXXXXXX)
-CG_PARENT=/$(basename -- "$T")          # unique, only used with cgroups enabled
+# Private cgroup parent, beneath this process's own cgroup: the memory
+# controller's path (cgroup2 path on a pure-v2 host), "/" handled.
+CG_OWN=$(cg_path $$ memory)
+[[ -n $CG_OWN ]] || CG_OWN=$(cg_path $$ "")
+[[ -n $CG_OWN ]] || CG_OWN=/
+CG_PARENT=${CG_OWN%/}/$(basename -- "$T")
+mapfile -t CG_HIERS < <(cg_hierarchies)
+# Ancestors of $CG_PARENT that do not exist yet in some hierarchy (podman / the
+# runtime create them, e.g. pids:/process_api/<id> when only memory:/ is ours):
+# removed again at the end, deepest first. Recorded shallow-first per hierarchy.
+CG_NEW_ANCESTORS=()
+for h in "${CG_HIERS[@]}"; do
+    [[ -e $h$CG_PARENT ]] && { rmdir -- "$T"; echo "cgroup $h$CG_PARENT exists already" >&2; exit 2; }
+    a=
+    IFS=/ read -ra comps <<<"${CG_OWN#/}"
+    for c in "${comps[@]}"; do
+        [[ -n $c ]] || continue
+        a=$a/$c
+        [[ -d $h$a ]] || CG_NEW_ANCESTORS+=("$h$a")
+    done
+done
+unset h a c comps
+
+# rmdir every directory under $CG_PARENT in every hierarchy (depth-first), then the
+# ancestors we caused. A cgroup that still has a process (e.g. the `podman
+# container cleanup` conmon runs on exit) cannot be removed: retry for up to
+# ~10 s. Nothing is killed or moved here.
+cg_cleanup() {
+    local h i left
+    for ((i = 0; i < 50; i++)); do
+        left=0
+        for h in "${CG_HIERS[@]}"; do
+            [[ -d $h$CG_PARENT ]] || continue
+            find "$h$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
+            [[ -d $h$CG_PARENT ]] && left=1
+        done
+        [[ $left -eq 0 ]] && break
+        sleep 0.2
+    done
+    for ((i = ${#CG_NEW_ANCESTORS[@]} - 1; i >= 0; i--)); do
+        [[ -d ${CG_NEW_ANCESTORS[i]} ]] && rmdir -- "${CG_NEW_ANCESTORS[i]}" 2>/dev/null
+    done
+    return 0
+}
+# What cg_cleanup could not remove: dirs of $CG_PARENT, and ancestors we caused
+# unless something else (another user's cgroup) now lives in them.
+cg_leftovers() {
+    local h a
+    for h in "${CG_HIERS[@]}"; do
+        [[ -d $h$CG_PARENT ]] && find "$h$CG_PARENT" -type d
+    done
+    for a in "${CG_NEW_ANCESTORS[@]}"; do
+        [[ -d $a && -z $(find "$a" -mindepth 1 -maxdepth 1 -type d -print -quit) ]] && echo "$a"
+    done
+    return 0
+}
+
 VARLIB_EXISTED=0; [[ -e /var/lib/containers ]] && VARLIB_EXISTED=1
 CONMON_PIDS=()
 P=()              # the podman command line, set once the private config exists
@@ -70,13 +179,15 @@ remember_conmons() {
 cleanup() {
     local rc=$?
     set +eu
-    trap - EXIT INT TERM
+    # finish the cleanup even if interrupted again (every step is time-bounded)
+    trap - EXIT
+    trap ':' INT TERM HUP
     if [[ -d $T ]]; then
         remember_conmons
         if [[ ${#P[@]} -gt 0 ]]; then
-            timeout 60 "${P[@]}" rm -af -t 0 >/dev/null 2>&1
+            timeout -k 5 60 "${P[@]}" rm -af -t 0 >/dev/null 2>&1
             remember_conmons
-            timeout 60 "${P[@]}" system reset -f >/dev/null 2>&1
+            timeout -k 5 60 "${P[@]}" system reset -f >/dev/null 2>&1
         fi
         # conmon processes of THIS test only: pids from podman's own pid files,
         # double-checked against their command line (which names $T).
@@ -90,7 +201,7 @@ cleanup() {
         local d
         for d in "$T"/rtstate/*/; do
             [[ -d $d ]] || continue
-            timeout 20 "$RUNTIME" --root "$T/rtstate" delete --force "$(basename -- "$d")" >/dev/null 2>&1
+            timeout -k 5 20 "$RUNTIME" --root "$T/rtstate" delete --force "$(basename -- "$d")" >/dev/null 2>&1
         done
         # any mount left under $T (e.g. a container's /dev/shm tmpfs), deepest first
         local m
@@ -98,12 +209,8 @@ cleanup() {
             while read -r m; do umount -l -- "$m" 2>/dev/null; done
         rm -rf -- "$T"
     fi
-    # our private cgroup parent (cgroups enabled mode), in every hierarchy
-    local h
-    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-        [[ -d $h$CG_PARENT ]] || continue
-        find "$h$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
+    # our private cgroup parent (and ancestors we caused), in every hierarchy
+    cg_cleanup
     # c/image always writes its blob-info cache to /var/lib/containers/cache as
     # root (no knob for it in podman 4.3). Remove it if this test created it.
     if [[ $VARLIB_EXISTED -eq 0 && -d /var/lib/containers ]]; then
@@ -117,6 +224,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 if [[ -z $FIXTURE_TAR ]]; then
     FIXTURE_TAR=$T/busybox.tar
@@ -182,13 +290,16 @@ pm() { timeout "$PODMAN_TIMEOUT" "${P[@]}" "$@"; }
 # capture stdout+stderr (NUL bytes from a broken runtime dropped); keeps pm's rc (pipefail)
 cap() { pm "$@" 2>&1 | tr -d '\000'; }
 
-RUN_FLAGS=(--pull never --security-opt seccomp=unconfined
-           --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none)
+BASE_FLAGS=(--pull never --security-opt seccomp=unconfined
+            --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none)
+RUN_FLAGS=("${BASE_FLAGS[@]}")
 if [[ $CGROUPS == disabled ]]; then
     RUN_FLAGS+=(--cgroups disabled)
 else
     RUN_FLAGS+=(--cgroup-parent "$CG_PARENT")
 fi
+# the resource-limit cases: always with cgroups, whatever PODMAN_CGROUPS says
+LIMIT_FLAGS=("${BASE_FLAGS[@]}" --cgroups enabled --cgroup-parent "$CG_PARENT")
 IMG=berth-busybox
 
 # ---------------------------------------------------------------- test helpers
@@ -202,7 +313,7 @@ fail() {
 has_line() { grep -qxF -- "$2" <<<"$1"; }
 
 echo "# runtime: $RUNTIME (name $RT_NAME), cgroups: $CGROUPS, podman: $(podman --version)"
-echo "# private dir: $T"
+echo "# private dir: $T, cgroup parent (enabled mode, limit cases): $CG_PARENT"
 
 # 1. import
 if out=$(cap import "$FIXTURE_TAR" "$IMG") && pm image exists "$IMG"; then
@@ -299,10 +410,137 @@ else
     fail "run -d sleep 100" "$out"
 fi
 
-# 7. after --rm / rm the runtime must have deleted every container's state
+# 7. resource limits, cgroups enabled (cgroupfs) under $CG_PARENT: enforced, and
+#    visible from the host. The container writes into its /dev/shm tmpfs (raised
+#    to 256m so the tmpfs size is not what stops it): shmem pages are charged to
+#    the writer's memory cgroup and cannot be reclaimed without swap, so at 64m
+#    the memory cgroup's OOM killer must kill dd (seen so far: dd gets SIGKILL,
+#    the shell goes on and exits 0) or the shell (podman exit 137), or the write
+#    fails; the 128 MiB must never be fully written. A 16 MiB write first shows
+#    that the tmpfs itself works.
+OOM_SCRIPT='dd if=/dev/zero of=/dev/shm/small bs=1M count=16 2>/dev/null && echo small-ok; rm -f /dev/shm/small
+dd if=/dev/zero of=/dev/shm/big bs=1M count=128; echo "dd exit $?"; echo done'
+# oom_case SWAP LABEL: run --rm --memory 64m --memory-swap SWAP, expect the OOM kill
+oom_case() {
+    local swap=$1 label=$2 rc=0 out ddrc
+    out=$(cap run --rm "${LIMIT_FLAGS[@]}" --memory 64m --memory-swap "$swap" --shm-size 256m \
+          "$IMG" sh -c "$OOM_SCRIPT") || rc=$?
+    ddrc=$(sed -n 's/^dd exit \([0-9]*\)$/\1/p' <<<"$out")
+    if has_line "$out" small-ok && ! grep -q '^128+0 records out' <<<"$out" &&
+       ! grep -qi 'no space left' <<<"$out" &&
+       { [[ $rc -eq 137 ]] || [[ $rc -eq 0 && -n $ddrc && $ddrc -ne 0 ]]; }; then
+        pass "$label: 128 MiB into /dev/shm stopped by the 64m limit (podman rc=$rc, dd rc=${ddrc:-none})"
+    else
+        fail "$label: 128 MiB into /dev/shm stopped by the 64m limit (podman rc=$rc, dd rc=${ddrc:-none})" "$out"
+    fi
+}
+# limits_visible LABEL FLAGS...: run -d with FLAGS, read the limits of the
+# container's own cgroup from the host (pid from podman inspect -> /proc/PID/cgroup)
+limits_visible() {
+    local label=$1 rc=0 out pid mem_path pids_path mem pids where ok=1; shift
+    pm rm -f berth-limits >/dev/null 2>&1 || true
+    out=$(cap run -d --name berth-limits "${LIMIT_FLAGS[@]}" "$@" "$IMG" sleep 100) || rc=$?
+    remember_conmons
+    if [[ $rc -ne 0 ]]; then
+        fail "$label: run -d $* sleep 100" "$out"
+        pm rm -f berth-limits >/dev/null 2>&1 || true
+        return 0
+    fi
+    pid=$(pm inspect -f '{{.State.Pid}}' berth-limits 2>&1 || true)
+    if ! [[ $pid =~ ^[1-9][0-9]*$ ]]; then
+        fail "$label: podman inspect .State.Pid" "$pid"
+    else
+        mem_path=$(cg_knob "$pid" memory memory.limit_in_bytes memory.max)
+        pids_path=$(cg_knob "$pid" pids pids.max pids.max)
+        mem=$(cat -- "$mem_path" 2>&1 || true)
+        pids=$(cat -- "$pids_path" 2>&1 || true)
+        where="memory: $mem_path = $mem"$'\n'"pids: $pids_path = $pids"$'\n'"/proc/$pid/cgroup:"$'\n'"$(cat "/proc/$pid/cgroup" 2>&1)"
+        # the container's cgroups must be beneath our private parent
+        local c p
+        for c in memory pids; do
+            p=$(cg_path "$pid" "$c")
+            [[ -n $p ]] || p=$(cg_path "$pid" "")
+            [[ $p == "$CG_PARENT"/* ]] || ok=0
+        done
+        if [[ $ok -eq 1 ]]; then
+            pass "$label: container cgroup is beneath $CG_PARENT"
+        else
+            fail "$label: container cgroup is beneath $CG_PARENT" "$where"
+        fi
+        if [[ $mem == 67108864 && $pids == 10 ]]; then
+            pass "$label: host sees memory limit 67108864 and pids.max 10"
+        else
+            fail "$label: host sees memory limit 67108864 and pids.max 10" "$where"
+        fi
+    fi
+    rc=0; out=$(cap rm -f -t 0 berth-limits) || rc=$?
+    [[ $rc -eq 0 ]] || fail "$label: podman rm -f" "$out"
+}
+
+if [[ $LIMITS -eq 0 ]]; then
+    echo "# resource-limit cases skipped (PODMAN_LIMITS=0)"
+else
+    # config.json podman generates for the memory case (init = runtime `create`;
+    # saved whether or not the runtime accepts it)
+    if [[ -n $LIMITS_CONFIG ]]; then
+        rc=0; out=$(cap create --name berth-limits-cfg "${LIMIT_FLAGS[@]}" --memory 64m --memory-swap 64m \
+                    --shm-size 256m "$IMG" true) || rc=$?
+        if [[ $rc -eq 0 ]]; then
+            cid=$(pm inspect --format '{{.Id}}' berth-limits-cfg)
+            rc=0; iout=$(cap init berth-limits-cfg) || rc=$?
+            cfg=$(ls "$T"/storage/*-containers/"$cid"/userdata/config.json 2>/dev/null | head -1 || true)
+            if [[ -n $cfg ]]; then
+                python3 -m json.tool "$cfg" > "$LIMITS_CONFIG"
+                if [[ $rc -eq 0 ]]; then
+                    echo "# config.json of the memory case saved to $LIMITS_CONFIG (runtime create accepted it)"
+                else
+                    echo "# config.json of the memory case saved to $LIMITS_CONFIG; runtime create refused it: ${iout//$'\n'/ }"
+                fi
+            fi
+            pm rm -f -t 0 berth-limits-cfg >/dev/null 2>&1 || true
+        fi
+    fi
+
+    # 7a. memory: --memory 64m --memory-swap 64m (no swap beyond the limit)
+    oom_case 64m "run --rm --memory 64m --memory-swap 64m"
+    # 7b. the same limit with --memory-swap -1 (podman then sets no swap limit, the
+    #     runtime writes only memory.limit_in_bytes): only meaningful without swap
+    if [[ -z $(awk 'NR > 1' /proc/swaps 2>/dev/null) ]]; then
+        oom_case -1 "run --rm --memory 64m --memory-swap -1 (host has no swap)"
+    else
+        echo "# skipped --memory-swap -1 OOM case: the host has swap"
+    fi
+
+    # 7c. pids: 30 background sleeps under --pids-limit 10 -> fork fails
+    rc=0; out=$(pm run --rm "${LIMIT_FLAGS[@]}" --pids-limit 10 "$IMG" \
+                sh -c 'for i in $(seq 30); do sleep 5 & done; echo started' 2>"$T/pids.err" | tr -d '\000') || rc=$?
+    err=$(tr -d '\000' < "$T/pids.err")
+    if grep -q "can't fork" <<<"$err"; then
+        pass "run --rm --pids-limit 10: 30 x 'sleep &' -> \"can't fork\" on stderr (rc=$rc)"
+    else
+        fail "run --rm --pids-limit 10: 30 x 'sleep &' -> \"can't fork\" on stderr (rc=$rc)" "stdout: $out"$'\n'"stderr: $err"
+    fi
+
+    # 7d. the limits as the host sees them, with podman's default swap (2 x memory)
+    #     and with --memory-swap -1
+    limits_visible "run -d --memory 64m --pids-limit 10" --memory 64m --pids-limit 10
+    limits_visible "run -d --memory 64m --memory-swap -1 --pids-limit 10" --memory 64m --memory-swap -1 --pids-limit 10
+fi
+
+# 8. after --rm / rm the runtime must have deleted every container's state
 sleep 0.2
 left=$(ls -A "$T/rtstate" 2>/dev/null || true)
 if [[ -z $left ]]; then pass "runtime state dir empty after rm"; else fail "runtime state dir empty after rm" "$left"; fi
+
+# 9. no cgroup of this test left once every container is gone (cleanup runs
+#    again on exit; it is idempotent)
+cg_cleanup
+left=$(cg_leftovers)
+if [[ -z $left ]]; then
+    pass "no cgroup left under $CG_PARENT (nor ancestors it caused) in any hierarchy"
+else
+    fail "no cgroup left under $CG_PARENT (nor ancestors it caused) in any hierarchy" "$left"
+fi
 
 [[ -n ${CALLS_LOG:-} ]] && sed "s#$T#\$T#g" "$T/runtime-calls.log" > "$CALLS_LOG"
 if [[ $FAILED -gt 0 ]]; then

@@ -1,5 +1,6 @@
 #include "runtime_fixture.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -37,6 +38,9 @@ const std::string& busybox_rootfs() { return environment->rootfs_; }
 std::string make_temp_dir(const std::string& prefix) {
     std::string pattern = "/tmp/" + prefix + "-XXXXXX";
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    // Traversable by others: a container's mapped root (user namespaces) must reach the
+    // rootfs and bind sources below it.
+    chmod(pattern.c_str(), 0755);
     return pattern;
 }
 

@@ -68,7 +68,7 @@ struct Hooks {
         poststop;
 };
 
-enum class NamespaceType { pid, network, mount, ipc, uts, cgroup };
+enum class NamespaceType { pid, network, mount, ipc, uts, cgroup, user };
 
 struct Namespace {
     NamespaceType type;
@@ -84,9 +84,17 @@ struct Device {
     gid_t gid = 0;
 };
 
+// One line of /proc/<pid>/uid_map or gid_map.
+struct IdMapping {
+    uint32_t container_id = 0;
+    uint32_t host_id = 0;
+    uint32_t size = 0;
+};
+
 struct Linux {
     std::vector<Namespace> namespaces;
     std::vector<Device> devices;
+    std::vector<IdMapping> uid_mappings, gid_mappings;
     std::vector<std::string> masked_paths;
     std::vector<std::string> readonly_paths;
     std::string rootfs_propagation;

@@ -18,6 +18,7 @@
 #include "container_init.h"
 #include "container_internal.h"
 #include "hooks.h"
+#include "seccomp_filter.h"
 #include "process_info.h"
 #include "start_socket.h"
 #include "sync_channel.h"
@@ -175,6 +176,9 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     store.create_dir(id);
     std::unique_ptr<Cgroup> cgroup;  // declared before the guard, which may still use it
     InitGuard guard(store, id);
+    // Compiled here, before any container process exists, so a refused profile fails create.
+    std::optional<SeccompFilter> seccomp;
+    if (spec.linux.seccomp) seccomp.emplace(*spec.linux.seccomp, store.seccomp_cache_dir());
     write_file_atomic(store.config_copy(id), b.config_text);
     UniqueFd start_listener = listen_start_socket(store.dir(id));
     SyncPair sync = SyncPair::create();
@@ -187,7 +191,8 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     const Namespace* net_ns = spec.find_namespace(NamespaceType::network);
     InitContext context{spec, b.rootfs, b.bundle, options, sync.init_end.get(),
                         start_listener.get(), console.get(), {}, cgroup_ns && cgroup_ns->path.empty(),
-                        net_ns && net_ns->path.empty(), spec.find_namespace(NamespaceType::user) != nullptr};
+                        net_ns && net_ns->path.empty(), spec.find_namespace(NamespaceType::user) != nullptr,
+                        seccomp ? &*seccomp : nullptr};
     for (const auto& [type, fd] : joins)
         if (type != NamespaceType::pid) context.join_namespaces.emplace_back(type, fd.get());
 

@@ -112,7 +112,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& options) {
         console = connect_console_socket(options.console_socket);
     }
     std::optional<SeccompFilter> seccomp;
-    if (spec.linux.seccomp) seccomp.emplace(*spec.linux.seccomp);
+    if (spec.linux.seccomp) seccomp.emplace(*spec.linux.seccomp, store.seccomp_cache_dir());
 
     pid_t init = record.state.pid;
     std::vector<std::pair<int, UniqueFd>> namespaces;

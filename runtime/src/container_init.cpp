@@ -114,7 +114,6 @@ void report_to_start(int conn, const std::string& message) {
 
 void container_init_main(const InitContext& context) {
     std::string state_json;
-    std::optional<SeccompFilter> seccomp;
     try {
         // If the runtime dies before the container is created, the init must not linger.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -122,8 +121,6 @@ void container_init_main(const InitContext& context) {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         prepare(context, state_json);
-        // Compiled now, loaded right before exec: a profile libseccomp refuses fails `create`.
-        if (context.spec.linux.seccomp) seccomp.emplace(*context.spec.linux.seccomp);
         send_message(context.sync_fd, "CREATED");
         expect(context.sync_fd, "GO");
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -147,7 +144,7 @@ void container_init_main(const InitContext& context) {
     try {
         run_hooks(context.spec.hooks.start_container, "startContainer",
                   with_status(state_json, "created"));
-        exec_user_process(context.spec.process, seccomp ? &*seccomp : nullptr,
+        exec_user_process(context.spec.process, context.seccomp,
                           3 + context.options.preserve_fds);
     } catch (const Error& e) {
         report_to_start(conn, e.what());

@@ -8,6 +8,7 @@
 #include "berth/fd.h"
 #include "berth/runtime/runtime.h"
 #include "berth/runtime/spec.h"
+#include "seccomp_filter.h"
 
 namespace berth::runtime {
 
@@ -22,7 +23,8 @@ struct InitContext {
     std::vector<std::pair<NamespaceType, int>> join_namespaces;  // setns targets (not pid)
     bool new_cgroup_namespace = false;
     bool new_network_namespace = false;
-    bool in_user_namespace = false;  // new or joined  // unshared after the runtime placed us in our cgroup
+    bool in_user_namespace = false;  // new or joined
+    const SeccompFilter* seccomp = nullptr;  // compiled by the runtime; loaded right before exec  // unshared after the runtime placed us in our cgroup
 };
 
 [[noreturn]] void container_init_main(const InitContext& context);

@@ -1,6 +1,15 @@
 #include "seccomp_filter.h"
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include <cerrno>
 #include <set>
@@ -8,6 +17,8 @@
 #include <vector>
 
 #include "berth/error.h"
+#include "berth/fd.h"
+#include "berth/file_io.h"
 #include "seccomp_parse.h"
 
 namespace berth::runtime {
@@ -48,10 +59,6 @@ void check(int rc, const std::string& what) {
     if (rc < 0) throw_errno(what, -rc);
 }
 
-void set_attr(scmp_filter_ctx ctx, scmp_filter_attr attr, uint32_t value, const std::string& what) {
-    check(seccomp_attr_set(ctx, attr, value), what);
-}
-
 bool compares_one_argument_twice(const std::vector<scmp_arg_cmp>& conditions) {
     std::set<unsigned> seen;
     for (const scmp_arg_cmp& c : conditions)
@@ -80,31 +87,101 @@ void add_rule(scmp_filter_ctx ctx, const SeccompRule& rule, uint32_t action, siz
     }
 }
 
+// libseccomp's context, released on every path.
+struct ContextDeleter {
+    void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
+};
+using Context = std::unique_ptr<void, ContextDeleter>;
+
+std::vector<sock_filter> export_bpf(scmp_filter_ctx ctx) {
+    UniqueFd memfd(::memfd_create("berth-seccomp", MFD_CLOEXEC));
+    if (!memfd) throw_errno(kField + ": memfd for the compiled filter");
+    check(seccomp_export_bpf(ctx, memfd.get()), kField + ": compile the filter");
+    std::string bytes = read_file("/proc/self/fd/" + std::to_string(memfd.get()));
+    if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0)
+        throw Error(kField + ": libseccomp produced no usable program");
+    std::vector<sock_filter> program(bytes.size() / sizeof(sock_filter));
+    std::memcpy(program.data(), bytes.data(), bytes.size());
+    return program;
+}
+
+// Cache entry: "<key length>\n<key><program bytes>", the key being the profile and the
+// libseccomp version; a hit must match the key exactly, so a hash collision can never load
+// another profile's program.
+std::string cache_key(const Seccomp& config) {
+    const scmp_version* v = seccomp_version();
+    return "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+           std::to_string(v->micro) + "\n" + config.source;
+}
+
+std::string cache_path(const std::string& dir, const std::string& key) {
+    uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+    for (unsigned char c : key) hash = (hash ^ c) * 1099511628211ULL;
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(hash));
+    return dir + "/" + name;
+}
+
+bool read_cached(const std::string& path, const std::string& key, std::vector<sock_filter>& program) {
+    std::string entry;
+    try {
+        entry = read_file(path);
+    } catch (const Error&) {
+        return false;
+    }
+    std::string header = std::to_string(key.size()) + "\n";
+    if (entry.compare(0, header.size(), header) != 0 ||
+        entry.compare(header.size(), key.size(), key) != 0)
+        return false;
+    size_t offset = header.size() + key.size();
+    size_t bytes = entry.size() - offset;
+    if (bytes == 0 || bytes % sizeof(sock_filter) != 0) return false;
+    program.resize(bytes / sizeof(sock_filter));
+    std::memcpy(program.data(), entry.data() + offset, bytes);
+    return true;
+}
+
+void write_cached(const std::string& dir, const std::string& path, const std::string& key,
+                  const std::vector<sock_filter>& program) {
+    try {
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
+        std::string entry = std::to_string(key.size()) + "\n" + key;
+        entry.append(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(sock_filter));
+        write_file_atomic(path, entry, 0600);
+    } catch (const Error&) {
+        // A cache we cannot write only costs time.
+    }
+}
+
 }  // namespace
 
-void SeccompFilter::Release::operator()(void* ctx) const noexcept { seccomp_release(ctx); }
+SeccompFilter::SeccompFilter(const Seccomp& config, const std::string& cache_dir) {
+    if (config.flag_tsync) flags_ |= SECCOMP_FILTER_FLAG_TSYNC;
+    if (config.flag_log) flags_ |= SECCOMP_FILTER_FLAG_LOG;
+    if (config.flag_spec_allow) flags_ |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    if (cache_dir.empty()) {
+        compile(config);
+        return;
+    }
+    std::string key = cache_key(config);
+    std::string path = cache_path(cache_dir, key);
+    from_cache_ = read_cached(path, key, program_);
+    if (from_cache_) return;
+    compile(config);
+    write_cached(cache_dir, path, key, program_);
+}
 
-SeccompFilter::SeccompFilter(const Seccomp& config) {
+void SeccompFilter::compile(const Seccomp& config) {
     const uint32_t default_action = to_scmp_action(config.default_action, config.default_errno_ret);
-    ctx_.reset(seccomp_init(default_action));
-    if (!ctx_) throw Error(kField + ".defaultAction: libseccomp refused to create a filter");
-    scmp_filter_ctx ctx = ctx_.get();
-    // libseccomp sets no_new_privs itself by default; process.noNewPrivileges decides that.
-    set_attr(ctx, SCMP_FLTATR_CTL_NNP, 0, kField + ": clear libseccomp's no_new_privs default");
-    // Report the kernel's errno from seccomp_load, not libseccomp's generic ECANCELED.
-    set_attr(ctx, SCMP_FLTATR_API_SYSRAWRC, 1, kField + ": ask libseccomp for raw return codes");
+    Context owner(seccomp_init(default_action));
+    if (!owner) throw Error(kField + ".defaultAction: libseccomp refused to create a filter");
+    scmp_filter_ctx ctx = owner.get();
     for (size_t i = 0; i < config.architectures.size(); ++i) {
         int rc = seccomp_arch_add(ctx, seccomp_arch_token(config.architectures[i]));
         if (rc != -EEXIST)  // the native architecture is always there
             check(rc, kField + ".architectures[" + std::to_string(i) + "]: add " +
                           config.architectures[i]);
     }
-    if (config.flag_tsync)
-        set_attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, kField + ".flags: SECCOMP_FILTER_FLAG_TSYNC");
-    if (config.flag_log)
-        set_attr(ctx, SCMP_FLTATR_CTL_LOG, 1, kField + ".flags: SECCOMP_FILTER_FLAG_LOG");
-    if (config.flag_spec_allow)
-        set_attr(ctx, SCMP_FLTATR_CTL_SSB, 1, kField + ".flags: SECCOMP_FILTER_FLAG_SPEC_ALLOW");
     for (size_t i = 0; i < config.syscalls.size(); ++i) {
         const SeccompRule& rule = config.syscalls[i];
         uint32_t action = to_scmp_action(rule.action, rule.errno_ret);
@@ -113,10 +190,14 @@ SeccompFilter::SeccompFilter(const Seccomp& config) {
         if (action == default_action) continue;
         add_rule(ctx, rule, action, i);
     }
+    program_ = export_bpf(ctx);
 }
 
+// What seccomp_load does, minus no_new_privs: process.noNewPrivileges decides that.
 void SeccompFilter::load() const {
-    check(seccomp_load(ctx_.get()), kField + ": load the filter");
+    sock_fprog prog{static_cast<unsigned short>(program_.size()), const_cast<sock_filter*>(program_.data())};
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags_, &prog) != 0)
+        throw_errno(kField + ": load the filter");
 }
 
 void load_seccomp(const Seccomp& config) { SeccompFilter(config).load(); }

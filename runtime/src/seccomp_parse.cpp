@@ -193,6 +193,7 @@ Seccomp parse_seccomp(const json& s) {
     if (const json* syscalls = member(s, "syscalls"))
         for (size_t i = 0; i < as_array(*syscalls, kField + ".syscalls").size(); ++i)
             seccomp.syscalls.push_back(parse_rule((*syscalls)[i], at(kField + ".syscalls", i)));
+    seccomp.source = s.dump();
     return seccomp;
 }
 

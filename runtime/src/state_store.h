@@ -28,6 +28,8 @@ public:
     std::string dir(const std::string& id) const { return root_ + "/" + id; }
     std::string start_socket(const std::string& id) const { return dir(id) + "/start.sock"; }
     std::string config_copy(const std::string& id) const { return dir(id) + "/config.json"; }
+    // Compiled seccomp programs, shared by every container under this root.
+    std::string seccomp_cache_dir() const { return root_ + "/.seccomp-cache"; }
 
     // Creates <root>/<id>; Error "container <id> already exists" if it does.
     void create_dir(const std::string& id) const;

@@ -19,7 +19,8 @@
 #       auto: "disabled" for runtimes podman accepts that for - crun, krun,
 #       berth-runtime - else "enabled" under the private cgroup parent below)
 #   PODMAN_LIMITS=1|0   run the resource-limit cases (default 1). They always run
-#       with cgroups enabled (--cgroup-manager cgroupfs) under the private parent.
+#       with cgroups enabled (podman --cgroup-manager cgroupfs, --cgroups enabled)
+#       under the private parent, whatever PODMAN_CGROUPS says.
 #   LIMITS_CONFIG=FILE  where to save the config.json podman generated for the
 #       memory-limit case (default /tmp/podman-limits-config.json; empty: do not save)
 #   CONFIG_SAMPLE=FILE  where to save the config.json podman generated for the
@@ -31,10 +32,11 @@
 # <this process's own memory cgroup path> + /berth-podman-e2e.XXXXXXXX, i.e. only
 # beneath our own cgroup (on a hybrid host the other v1 controllers' own path is
 # "/", so it is beneath ours there as well). podman puts conmon in
-# $CG_PARENT/conmon, the runtime the container in $CG_PARENT/libpod-<id>. Nothing
-# is written at a hierarchy root and no process is moved by this script; at the
-# end every directory under $CG_PARENT, and every ancestor of it that did not
-# exist before, is rmdir'ed (depth-first) in every cgroup hierarchy.
+# $CG_PARENT/conmon and gives the runtime cgroupsPath $CG_PARENT/libpod-<id>. No
+# control file of a hierarchy root is written and no process is moved by this
+# script; at the end every directory under $CG_PARENT, and every ancestor of it
+# that did not exist before (e.g. pids:/<our memory path>), is rmdir'ed
+# (depth-first) in every cgroup hierarchy.
 #
 # Output: PASS:/FAIL: lines, then "N passed, N failed". Exit 1 on any failure.
 set -euo pipefail
@@ -137,14 +139,14 @@ cg_cleanup() {
         left=0
         for h in "${CG_HIERS[@]}"; do
             [[ -d $h$CG_PARENT ]] || continue
-            find "$h$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
+            find "$h$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null || true
             [[ -d $h$CG_PARENT ]] && left=1
         done
         [[ $left -eq 0 ]] && break
         sleep 0.2
     done
     for ((i = ${#CG_NEW_ANCESTORS[@]} - 1; i >= 0; i--)); do
-        [[ -d ${CG_NEW_ANCESTORS[i]} ]] && rmdir -- "${CG_NEW_ANCESTORS[i]}" 2>/dev/null
+        [[ -d ${CG_NEW_ANCESTORS[i]} ]] && { rmdir -- "${CG_NEW_ANCESTORS[i]}" 2>/dev/null || true; }
     done
     return 0
 }
@@ -153,7 +155,7 @@ cg_cleanup() {
 cg_leftovers() {
     local h a
     for h in "${CG_HIERS[@]}"; do
-        [[ -d $h$CG_PARENT ]] && find "$h$CG_PARENT" -type d
+        [[ -d $h$CG_PARENT ]] && { find "$h$CG_PARENT" -type d 2>/dev/null || true; }
     done
     for a in "${CG_NEW_ANCESTORS[@]}"; do
         [[ -d $a && -z $(find "$a" -mindepth 1 -maxdepth 1 -type d -print -quit) ]] && echo "$a"
@@ -498,6 +500,8 @@ else
                 fi
             fi
             pm rm -f -t 0 berth-limits-cfg >/dev/null 2>&1 || true
+        else
+            echo "# could not save the config.json of the memory case: podman create failed: ${out//$'\n'/ }"
         fi
     fi
 

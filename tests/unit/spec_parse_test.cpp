@@ -40,8 +40,11 @@ TEST(SpecParse, ErrorsNameTheField) {
     c["process"]["env"] = {1, 2};
     EXPECT_EQ(error_of(c), "config.json: process.env[0]: must be a string");
     c = base;
-    c["linux"]["namespaces"].push_back({{"type", "user"}});
+    c["linux"]["namespaces"].push_back({{"type", "time"}});
     EXPECT_NE(error_of(c).find("linux.namespaces[6].type"), std::string::npos) << error_of(c);
+    c = base;
+    c["linux"]["namespaces"].push_back({{"type", "user"}});
+    EXPECT_NE(error_of(c).find("needs uidMappings and gidMappings"), std::string::npos) << error_of(c);
     c = base;
     c["linux"]["namespaces"].push_back({{"type", "pid"}});
     EXPECT_NE(error_of(c).find("listed twice"), std::string::npos);

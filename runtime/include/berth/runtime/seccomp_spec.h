@@ -41,6 +41,9 @@ struct Seccomp {
     bool flag_spec_allow = false;  // SECCOMP_FILTER_FLAG_SPEC_ALLOW
     // In config.json order, so index i here is linux.seccomp.syscalls[i] in error messages.
     std::vector<SeccompRule> syscalls;
+    // The linux.seccomp object as parsed, serialized with sorted keys: identifies the profile
+    // for the compiled-filter cache.
+    std::string source;
 };
 
 }  // namespace berth::runtime

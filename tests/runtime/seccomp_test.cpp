@@ -1,6 +1,8 @@
 // linux.seccomp end to end: a profile's rules reach the kernel (errno, argument conditions), the
 // default profile from `spec` blocks what Docker's blocks even with CAP_SYS_ADMIN, and the
 // filter is installed whether or not no_new_privs is set.
+#include <filesystem>
+
 #include "support/runtime_fixture.h"
 
 namespace berth::test {
@@ -105,6 +107,24 @@ TEST_F(Seccomp, BadProfileFailsCreateNamingTheField) {
     EXPECT_NE(r.err.find("linux.seccomp.syscalls[0].action: unknown seccomp action"),
               std::string::npos)
         << r.err;
+}
+
+TEST_F(Seccomp, CompiledFilterIsCachedAndAForgedEntryIsIgnored) {
+    // The default profile blocks unshare; the cached program must keep doing so.
+    auto config = base_config({"unshare", "-n", "true"});
+    Result first = run_config(config);
+    EXPECT_NE(first.exit_code, 0);
+    std::vector<std::filesystem::path> entries;
+    for (const auto& e : std::filesystem::directory_iterator(root_ + "/.seccomp-cache")) entries.push_back(e.path());
+    ASSERT_EQ(entries.size(), 1u);
+    // An entry whose key does not match (here: garbage) is recompiled, never trusted.
+    write_text(entries[0], "999\nnot a profile");
+    Result second = run_config(config);
+    EXPECT_NE(second.exit_code, 0);
+    EXPECT_NE(second.err.find("Operation not permitted"), std::string::npos) << second.err;
+    EXPECT_NE(read_text(entries[0]).find("libseccomp "), std::string::npos);
+    Result cached = run_config(config);
+    EXPECT_NE(cached.err.find("Operation not permitted"), std::string::npos) << cached.err;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // pause, resume, update, events: the verbs that act on a container's cgroup.
 #include <cctype>
+#include <cstdio>
 #include <iostream>
 #include <iterator>
-#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -32,11 +32,20 @@ int64_t parse_bytes(const std::string& text, const std::string& flag) {
     int shift = 0;
     if (unit.size() == 1) {
         switch (std::tolower(static_cast<unsigned char>(unit[0]))) {
-            case 'k': shift = 10; break;
-            case 'm': shift = 20; break;
-            case 'g': shift = 30; break;
-            case 't': shift = 40; break;
-            default: throw Error(flag + ": unknown unit in \"" + text + "\"");
+            case 'k':
+                shift = 10;
+                break;
+            case 'm':
+                shift = 20;
+                break;
+            case 'g':
+                shift = 30;
+                break;
+            case 't':
+                shift = 40;
+                break;
+            default:
+                throw Error(flag + ": unknown unit in \"" + text + "\"");
         }
     } else if (!unit.empty()) {
         throw Error(flag + ": unknown unit in \"" + text + "\"");
@@ -54,14 +63,16 @@ struct UpdateFlags {
 runtime::Resources to_resources(const UpdateFlags& f) {
     runtime::Resources r;
     if (!f.resources_file.empty()) {
-        std::string text = f.resources_file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
-                                                   : read_file(f.resources_file);
+        std::string text = f.resources_file == "-"
+                               ? std::string(std::istreambuf_iterator<char>(std::cin), {})
+                               : read_file(f.resources_file);
         auto doc = nlohmann::json::parse(text, nullptr, false);
         if (doc.is_discarded()) throw Error("-r " + f.resources_file + ": not valid JSON");
         r = runtime::parse_resources(doc, "resources");
     }
     if (!f.memory.empty()) r.memory.limit = parse_bytes(f.memory, "--memory");
-    if (!f.memory_reservation.empty()) r.memory.reservation = parse_bytes(f.memory_reservation, "--memory-reservation");
+    if (!f.memory_reservation.empty())
+        r.memory.reservation = parse_bytes(f.memory_reservation, "--memory-reservation");
     if (!f.memory_swap.empty()) r.memory.swap = parse_bytes(f.memory_swap, "--memory-swap");
     if (f.cpu_quota) r.cpu.quota = f.cpu_quota;
     if (f.cpu_period) r.cpu.period = f.cpu_period;
@@ -97,7 +108,8 @@ void add_cgroup_commands(CLI::App& app, const GlobalFlags& globals, Action& acti
 
     auto flags = std::make_shared<UpdateFlags>();
     CLI::App* update = app.add_subcommand("update", "change the resource limits of a container");
-    update->add_option("-r,--resources", flags->resources_file, "linux.resources JSON file (- for stdin)");
+    update->add_option("-r,--resources", flags->resources_file,
+                       "linux.resources JSON file (- for stdin)");
     update->add_option("--memory", flags->memory, "memory limit (bytes, or 64m, 1g; -1 unlimited)");
     update->add_option("--memory-reservation", flags->memory_reservation, "soft memory limit");
     update->add_option("--memory-swap", flags->memory_swap, "memory + swap limit");
@@ -119,7 +131,8 @@ void add_cgroup_commands(CLI::App& app, const GlobalFlags& globals, Action& acti
     auto interval = std::make_shared<int>(5);
     CLI::App* events = app.add_subcommand("events", "print resource stats and OOM events as JSON");
     events->add_flag("--stats", *stats, "print stats once and exit");
-    events->add_option("--interval", *interval, "seconds between stats")->check(CLI::PositiveNumber);
+    events->add_option("--interval", *interval, "seconds between stats")
+        ->check(CLI::PositiveNumber);
     events->add_option("id", *id, "container id")->required();
     events->callback([=, &globals, &action] {
         action = [=, &globals] {

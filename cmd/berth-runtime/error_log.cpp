@@ -1,8 +1,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "commands.h"
 #include "berth/runtime/runtime.h"
+#include "commands.h"
 
 namespace berth::cli {
 namespace {

@@ -1,10 +1,10 @@
 #include <sys/stat.h>
 
+#include <pwd.h>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <pwd.h>
 
 #include "berth/error.h"
 #include "berth/file_io.h"
@@ -31,17 +31,24 @@ void print_list(const std::vector<runtime::ContainerState>& states, const std::s
     if (format == "json") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& s : states)
-            out.push_back({{"ociVersion", s.oci_version}, {"id", s.id}, {"pid", s.pid},
-                           {"status", runtime::status_name(s.status)}, {"bundle", s.bundle},
-                           {"rootfs", s.rootfs}, {"created", s.created}, {"owner", "root"},
+            out.push_back({{"ociVersion", s.oci_version},
+                           {"id", s.id},
+                           {"pid", s.pid},
+                           {"status", runtime::status_name(s.status)},
+                           {"bundle", s.bundle},
+                           {"rootfs", s.rootfs},
+                           {"created", s.created},
+                           {"owner", "root"},
                            {"annotations", s.annotations}});
         std::printf("%s\n", out.dump().c_str());
         return;
     }
-    std::printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+    std::printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+                "OWNER");
     for (const auto& s : states)
         std::printf("%-20s %-8d %-10s %-40s %-30s %s\n", s.id.c_str(), s.pid,
-                    runtime::status_name(s.status).c_str(), s.bundle.c_str(), s.created.c_str(), "root");
+                    runtime::status_name(s.status).c_str(), s.bundle.c_str(), s.created.c_str(),
+                    "root");
 }
 
 }  // namespace
@@ -63,7 +70,8 @@ void add_info_commands(CLI::App& app, const GlobalFlags& globals, Action& action
     });
 
     CLI::App* list = app.add_subcommand("list", "list containers");
-    list->add_option("-f,--format", *format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    list->add_option("-f,--format", *format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
     list->add_flag("-q,--quiet", *quiet, "print only ids");
     list->callback([=, &globals, &action] {
         action = [=, &globals] {
@@ -73,7 +81,8 @@ void add_info_commands(CLI::App& app, const GlobalFlags& globals, Action& action
     });
 
     CLI::App* ps = app.add_subcommand("ps", "list the processes of a container");
-    ps->add_option("-f,--format", *format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    ps->add_option("-f,--format", *format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
     ps->add_option("id", *id, "container id")->required();
     ps->callback([=, &globals, &action] {
         action = [=, &globals] {

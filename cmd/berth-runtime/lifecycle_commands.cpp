@@ -85,7 +85,8 @@ void add_lifecycle_commands(CLI::App& app, const GlobalFlags& globals, Action& a
                 try {
                     exec_options->uid = static_cast<uid_t>(std::stoul(exec_user->substr(0, colon)));
                     if (colon != std::string::npos)
-                        exec_options->gid = static_cast<gid_t>(std::stoul(exec_user->substr(colon + 1)));
+                        exec_options->gid =
+                            static_cast<gid_t>(std::stoul(exec_user->substr(colon + 1)));
                 } catch (const std::exception&) {
                     throw Error("exec --user: \"" + *exec_user + "\" is not UID[:GID]");
                 }
@@ -115,7 +116,8 @@ void add_lifecycle_commands(CLI::App& app, const GlobalFlags& globals, Action& a
         };
     });
 
-    CLI::App* del = app.add_subcommand("delete", "remove a stopped (or, with --force, any) container");
+    CLI::App* del =
+        app.add_subcommand("delete", "remove a stopped (or, with --force, any) container");
     del->add_flag("-f,--force", *flag, "kill the container first if it is running");
     del->add_option("id", *id, "container id")->required();
     del->callback([=, &globals, &action] {

@@ -11,7 +11,9 @@ std::string describe_errno(int errno_value) {
     return text + " (" + strerror(errno_value) + ")";
 }
 
-void throw_errno(std::string_view what) { throw_errno(what, errno); }
+void throw_errno(std::string_view what) {
+    throw_errno(what, errno);
+}
 
 void throw_errno(std::string_view what, int errno_value) {
     throw Error(std::string(what) + ": " + describe_errno(errno_value), errno_value);

@@ -41,7 +41,9 @@ void write_all(int fd, const std::string& content, const std::string& what) {
 
 }  // namespace
 
-std::string read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
+std::string read_file(const std::string& path) {
+    return read_file_at(AT_FDCWD, path);
+}
 
 std::string read_file_at(int dir_fd, const std::string& name) {
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));

@@ -12,7 +12,9 @@ std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path);
 std::unique_ptr<Cgroup> load_cgroup_v1(const nlohmann::json& record);
 std::unique_ptr<Cgroup> load_cgroup_v2(const nlohmann::json& record);
 
-std::string host_cgroup_version() { return is_pure_cgroup2_host() ? "v2" : "v1"; }
+std::string host_cgroup_version() {
+    return is_pure_cgroup2_host() ? "v2" : "v1";
+}
 
 std::string host_cgroup_controllers() {
     std::string out;

@@ -16,7 +16,7 @@
 namespace berth::runtime {
 
 class Cgroup {
-public:
+  public:
     virtual ~Cgroup() = default;
     virtual std::string version() const = 0;  // "v1" or "v2"
     virtual void create() = 0;

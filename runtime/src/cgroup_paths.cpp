@@ -34,8 +34,8 @@ bool has_item(const std::string& comma_list, const std::string& item) {
 
 }  // namespace
 
-const std::vector<std::string> kV1Controllers = {"cpu",   "cpuacct", "cpuset",  "memory",
-                                                 "pids",  "blkio",   "freezer", "hugetlb"};
+const std::vector<std::string> kV1Controllers = {"cpu",  "cpuacct", "cpuset",  "memory",
+                                                 "pids", "blkio",   "freezer", "hugetlb"};
 
 bool is_pure_cgroup2_host() {
     struct statfs st;
@@ -65,7 +65,8 @@ std::vector<V1Hierarchy> v1_hierarchies(const std::vector<std::string>& wanted) 
         for (const std::string& controller : wanted) {
             if (!has_item(options, controller)) continue;
             for (const auto& [controllers, path] : own)
-                if (has_item(controllers, controller)) out.push_back({controller, mountpoint, path});
+                if (has_item(controllers, controller))
+                    out.push_back({controller, mountpoint, path});
         }
     }
     return out;
@@ -76,7 +77,8 @@ std::string join_cgroup_path(const std::string& mountpoint, const std::string& o
     std::istringstream parts(cgroups_path);
     std::string part;
     while (std::getline(parts, part, '/'))
-        if (part == "..") throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" must not contain ..");
+        if (part == "..")
+            throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" must not contain ..");
     std::string base = cgroups_path.empty() || cgroups_path[0] != '/' ? own_path : "";
     std::string joined = mountpoint + (base == "/" ? "" : base);
     if (!cgroups_path.empty() && cgroups_path[0] != '/') joined += "/";

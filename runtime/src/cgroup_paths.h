@@ -7,9 +7,9 @@
 namespace berth::runtime {
 
 struct V1Hierarchy {
-    std::string controller;   // "memory"
-    std::string mountpoint;   // "/sys/fs/cgroup/memory"
-    std::string own_path;     // this process's cgroup in it, e.g. "/process_api/9a5d"
+    std::string controller;  // "memory"
+    std::string mountpoint;  // "/sys/fs/cgroup/memory"
+    std::string own_path;    // this process's cgroup in it, e.g. "/process_api/9a5d"
 };
 
 // The v1 controllers berth manages: limits, stats, freezer.

@@ -12,13 +12,12 @@
 namespace berth::runtime {
 namespace {
 
-
 std::string device(int64_t major, int64_t minor) {
     return std::to_string(major) + ":" + std::to_string(minor);
 }
 
 class CgroupV1 : public Cgroup {
-public:
+  public:
     CgroupV1(std::map<std::string, std::string> paths, std::vector<std::string> created)
         : paths_(std::move(paths)), created_(std::move(created)) {}
 
@@ -34,8 +33,10 @@ public:
                 // A new cpuset is empty and refuses tasks until it inherits cpus and mems.
                 if (controller == "cpuset") {
                     std::string parent = dir.substr(0, dir.rfind('/'));
-                    write_knob(dir, "cpuset.cpus", read_knob(parent, "cpuset.cpus"), "cpuset " + dir);
-                    write_knob(dir, "cpuset.mems", read_knob(parent, "cpuset.mems"), "cpuset " + dir);
+                    write_knob(dir, "cpuset.cpus", read_knob(parent, "cpuset.cpus"),
+                               "cpuset " + dir);
+                    write_knob(dir, "cpuset.mems", read_knob(parent, "cpuset.mems"),
+                               "cpuset " + dir);
                 }
             }
         }
@@ -44,31 +45,49 @@ public:
     void apply(const Resources& r) override {
         const std::string f = "linux.resources";
         const MemoryResources& m = r.memory;
-        // memsw must stay >= the limit: raise swap after the limit, lower it before.
-        if (m.swap && m.limit && *m.swap >= 0 && *m.swap < current("memory", "memory.limit_in_bytes"))
-            set("memory", "memory.memsw.limit_in_bytes", std::to_string(*m.swap), f + ".memory.swap");
-        if (m.limit) set("memory", "memory.limit_in_bytes", std::to_string(*m.limit), f + ".memory.limit");
-        if (m.swap) set("memory", "memory.memsw.limit_in_bytes", std::to_string(*m.swap), f + ".memory.swap");
+        // The kernel keeps memsw >= memory at every step, so the order follows the direction
+        // (as in runc): a swap limit above the current memory limit (or unlimited) goes first,
+        // otherwise the memory limit does. A fresh cgroup's limits are both unlimited.
+        bool swap_first =
+            m.swap && (*m.swap < 0 || *m.swap > current("memory", "memory.limit_in_bytes"));
+        if (swap_first)
+            set("memory", "memory.memsw.limit_in_bytes", std::to_string(*m.swap),
+                f + ".memory.swap");
+        if (m.limit)
+            set("memory", "memory.limit_in_bytes", std::to_string(*m.limit), f + ".memory.limit");
+        if (m.swap && !swap_first)
+            set("memory", "memory.memsw.limit_in_bytes", std::to_string(*m.swap),
+                f + ".memory.swap");
         if (m.reservation)
-            set("memory", "memory.soft_limit_in_bytes", std::to_string(*m.reservation), f + ".memory.reservation");
-        if (m.swappiness) set("memory", "memory.swappiness", std::to_string(*m.swappiness), f + ".memory.swappiness");
+            set("memory", "memory.soft_limit_in_bytes", std::to_string(*m.reservation),
+                f + ".memory.reservation");
+        if (m.swappiness)
+            set("memory", "memory.swappiness", std::to_string(*m.swappiness),
+                f + ".memory.swappiness");
         if (m.disable_oom_killer)
-            set("memory", "memory.oom_control", *m.disable_oom_killer ? "1" : "0", f + ".memory.disableOOMKiller");
+            set("memory", "memory.oom_control", *m.disable_oom_killer ? "1" : "0",
+                f + ".memory.disableOOMKiller");
         const CpuResources& c = r.cpu;
         if (c.shares) set("cpu", "cpu.shares", std::to_string(*c.shares), f + ".cpu.shares");
         if (c.period) set("cpu", "cpu.cfs_period_us", std::to_string(*c.period), f + ".cpu.period");
-        if (c.quota) set("cpu", "cpu.cfs_quota_us", std::to_string(*c.quota > 0 ? *c.quota : -1), f + ".cpu.quota");
+        if (c.quota)
+            set("cpu", "cpu.cfs_quota_us", std::to_string(*c.quota > 0 ? *c.quota : -1),
+                f + ".cpu.quota");
         if (c.cpus) set("cpuset", "cpuset.cpus", *c.cpus, f + ".cpu.cpus");
         if (c.mems) set("cpuset", "cpuset.mems", *c.mems, f + ".cpu.mems");
         if (r.pids_limit)
-            set("pids", "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max", f + ".pids.limit");
+            set("pids", "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max",
+                f + ".pids.limit");
         const BlockIoResources& b = r.block_io;
-        if (b.weight) set("blkio", "blkio.weight", std::to_string(*b.weight), f + ".blockIO.weight");
+        if (b.weight)
+            set("blkio", "blkio.weight", std::to_string(*b.weight), f + ".blockIO.weight");
         for (const WeightDevice& d : b.weight_devices)
             if (d.weight)
-                set("blkio", "blkio.weight_device", device(d.major, d.minor) + " " + std::to_string(*d.weight),
+                set("blkio", "blkio.weight_device",
+                    device(d.major, d.minor) + " " + std::to_string(*d.weight),
                     f + ".blockIO.weightDevice");
-        auto throttle = [&](const std::vector<ThrottleDevice>& list, const char* file, const char* field) {
+        auto throttle = [&](const std::vector<ThrottleDevice>& list, const char* file,
+                            const char* field) {
             for (const ThrottleDevice& d : list)
                 set("blkio", file, device(d.major, d.minor) + " " + std::to_string(d.rate),
                     f + ".blockIO." + field);
@@ -81,7 +100,8 @@ public:
             set("hugetlb", "hugetlb." + h.page_size + ".limit_in_bytes", std::to_string(h.limit),
                 f + ".hugepageLimits");
         if (!r.unified.empty())
-            throw Error(f + ".unified: needs cgroup v2, and this host's controllers are on cgroup v1");
+            throw Error(f +
+                        ".unified: needs cgroup v2, and this host's controllers are on cgroup v1");
     }
 
     void add_process(pid_t pid) override {
@@ -89,13 +109,15 @@ public:
         for (const auto& [controller, path] : paths_) {
             if (seen[path]) continue;
             seen[path] = true;
-            write_knob(path, "cgroup.procs", std::to_string(pid), "cgroupsPath (" + controller + ")");
+            write_knob(path, "cgroup.procs", std::to_string(pid),
+                       "cgroupsPath (" + controller + ")");
         }
     }
 
     std::vector<pid_t> processes() const override {
         for (const char* controller : {"pids", "freezer", "memory", "cpu"})
-            if (auto it = paths_.find(controller); it != paths_.end()) return read_procs(it->second);
+            if (auto it = paths_.find(controller); it != paths_.end())
+                return read_procs(it->second);
         return {};
     }
 
@@ -125,7 +147,8 @@ public:
 
     uint64_t oom_kill_count() const override {
         auto it = paths_.find("memory");
-        return it == paths_.end() ? 0 : read_flat_keyed(it->second, "memory.oom_control")["oom_kill"];
+        return it == paths_.end() ? 0
+                                  : read_flat_keyed(it->second, "memory.oom_control")["oom_kill"];
     }
 
     nlohmann::json stats() const override {
@@ -145,10 +168,11 @@ public:
         }
         if (auto it = paths_.find("memory"); it != paths_.end()) {
             const std::string& d = it->second;
-            data["memory"] = {{"usage", {{"usage", read_knob_number(d, "memory.usage_in_bytes")},
-                                         {"max", read_knob_number(d, "memory.max_usage_in_bytes")},
-                                         {"limit", read_knob_number(d, "memory.limit_in_bytes")},
-                                         {"failcnt", read_knob_number(d, "memory.failcnt")}}},
+            data["memory"] = {{"usage",
+                               {{"usage", read_knob_number(d, "memory.usage_in_bytes")},
+                                {"max", read_knob_number(d, "memory.max_usage_in_bytes")},
+                                {"limit", read_knob_number(d, "memory.limit_in_bytes")},
+                                {"failcnt", read_knob_number(d, "memory.failcnt")}}},
                               {"raw", read_flat_keyed(d, "memory.stat")},
                               {"events", {{"oom_kill", oom_kill_count()}}}};
         }
@@ -172,11 +196,12 @@ public:
         return {{"version", "v1"}, {"paths", paths_}, {"created", created_}};
     }
 
-private:
+  private:
     const std::string& path(const std::string& controller, const std::string& field) const {
         auto it = paths_.find(controller);
         if (it == paths_.end())
-            throw Error(field + ": the " + controller + " cgroup controller is not mounted on this host");
+            throw Error(field + ": the " + controller +
+                        " cgroup controller is not mounted on this host");
         return it->second;
     }
     void set(const std::string& controller, const std::string& file, const std::string& value,

@@ -46,7 +46,8 @@ void bind_console(int slave_fd) {
         throw Error("process.terminal: pty slave is not a /dev/pts device");
     UniqueFd console(::open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!console) {
-        UniqueFd created(::open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
+        UniqueFd created(
+            ::open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!created) throw_errno("create /dev/console");
         console.reset(::open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     }

@@ -18,26 +18,27 @@ std::unique_ptr<Cgroup> require_cgroup(const ContainerRecord& record, const char
     return cgroup;
 }
 
+// Freezes or thaws under the container's lock, from the one status where that makes sense.
+void set_frozen(const StateStore& store, const std::string& id, bool frozen) {
+    const char* verb = frozen ? "pause" : "resume";
+    Status from = frozen ? Status::running : Status::paused;
+    UniqueFd lock = store.lock(id);
+    ContainerRecord record = store.load(id);
+    Status status = store.current_state(record).status;
+    if (status != from)
+        throw Error(std::string("cannot ") + verb + " container \"" + id + "\": it is " +
+                    status_name(status) + ", not " + status_name(from));
+    require_cgroup(record, verb)->set_frozen(frozen);
+}
+
 }  // namespace
 
 void Runtime::pause(const std::string& id) {
-    StateStore store(root_);
-    UniqueFd lock = store.lock(id);
-    ContainerRecord record = store.load(id);
-    Status status = store.current_state(record).status;
-    if (status != Status::running)
-        throw Error("cannot pause container \"" + id + "\": it is " + status_name(status));
-    require_cgroup(record, "pause")->set_frozen(true);
+    set_frozen(StateStore(root_), id, true);
 }
 
 void Runtime::resume(const std::string& id) {
-    StateStore store(root_);
-    UniqueFd lock = store.lock(id);
-    ContainerRecord record = store.load(id);
-    Status status = store.current_state(record).status;
-    if (status != Status::paused)
-        throw Error("cannot resume container \"" + id + "\": it is " + status_name(status) + ", not paused");
-    require_cgroup(record, "resume")->set_frozen(false);
+    set_frozen(StateStore(root_), id, false);
 }
 
 void Runtime::update(const std::string& id, const Resources& resources) {
@@ -45,15 +46,16 @@ void Runtime::update(const std::string& id, const Resources& resources) {
     UniqueFd lock = store.lock(id);
     ContainerRecord record = store.load(id);
     Status status = store.current_state(record).status;
-    if (status == Status::stopped) throw Error("cannot update container \"" + id + "\": it is stopped");
+    if (status == Status::stopped)
+        throw Error("cannot update container \"" + id + "\": it is stopped");
     require_cgroup(record, "update")->apply(resources);
 }
 
 std::string Runtime::stats_json(const std::string& id) const {
     StateStore store(root_);
     ContainerRecord record = store.load(id);
-    nlohmann::json event = {{"type", "stats"}, {"id", id},
-                            {"data", require_cgroup(record, "read stats of")->stats()}};
+    nlohmann::json event = {
+        {"type", "stats"}, {"id", id}, {"data", require_cgroup(record, "read stats of")->stats()}};
     return event.dump();
 }
 

@@ -18,8 +18,8 @@
 #include "container_init.h"
 #include "container_internal.h"
 #include "hooks.h"
-#include "seccomp_filter.h"
 #include "process_info.h"
+#include "seccomp_filter.h"
 #include "start_socket.h"
 #include "sync_channel.h"
 
@@ -45,11 +45,13 @@ LoadedBundle load_bundle(const std::string& bundle_arg) {
     try {
         b.config_text = read_file(b.bundle + "/config.json");
     } catch (const Error& e) {
-        throw Error("bundle " + b.bundle + ": cannot read config.json: " + describe_errno(e.errno_value()),
-                    e.errno_value());
+        throw Error(
+            "bundle " + b.bundle + ": cannot read config.json: " + describe_errno(e.errno_value()),
+            e.errno_value());
     }
     b.spec = parse_spec(b.config_text);
-    std::string root = b.spec.root_path[0] == '/' ? b.spec.root_path : b.bundle + "/" + b.spec.root_path;
+    std::string root =
+        b.spec.root_path[0] == '/' ? b.spec.root_path : b.bundle + "/" + b.spec.root_path;
     b.rootfs = real_path(root, "root.path: rootfs");
     struct stat st;
     if (::stat(b.rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -62,7 +64,9 @@ std::vector<std::pair<NamespaceType, UniqueFd>> open_namespace_paths(const Spec&
     for (const Namespace& ns : spec.linux.namespaces) {
         if (ns.path.empty()) continue;
         UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) throw_errno("linux.namespaces: open " + namespace_type_name(ns.type) + " namespace " + ns.path);
+        if (!fd)
+            throw_errno("linux.namespaces: open " + namespace_type_name(ns.type) + " namespace " +
+                        ns.path);
         out.emplace_back(ns.type, std::move(fd));
     }
     return out;
@@ -73,14 +77,27 @@ int clone_flags_for(const Spec& spec) {
     for (const Namespace& ns : spec.linux.namespaces) {
         if (!ns.path.empty()) continue;
         switch (ns.type) {
-            case NamespaceType::pid: flags |= CLONE_NEWPID; break;
-            case NamespaceType::network: flags |= CLONE_NEWNET; break;
-            case NamespaceType::mount: flags |= CLONE_NEWNS; break;
-            case NamespaceType::ipc: flags |= CLONE_NEWIPC; break;
-            case NamespaceType::uts: flags |= CLONE_NEWUTS; break;
-            case NamespaceType::cgroup: break;  // unshared by the init once it is in its cgroup
+            case NamespaceType::pid:
+                flags |= CLONE_NEWPID;
+                break;
+            case NamespaceType::network:
+                flags |= CLONE_NEWNET;
+                break;
+            case NamespaceType::mount:
+                flags |= CLONE_NEWNS;
+                break;
+            case NamespaceType::ipc:
+                flags |= CLONE_NEWIPC;
+                break;
+            case NamespaceType::uts:
+                flags |= CLONE_NEWUTS;
+                break;
+            case NamespaceType::cgroup:
+                break;  // unshared by the init once it is in its cgroup
             // First of all: every other new namespace is then owned by the container's user.
-            case NamespaceType::user: flags |= CLONE_NEWUSER; break;
+            case NamespaceType::user:
+                flags |= CLONE_NEWUSER;
+                break;
         }
     }
     return flags;
@@ -90,7 +107,8 @@ std::string expect_from_init(int fd, const char* kind) {
     std::string message = receive_message(fd);
     if (has_kind(message, "ERROR ")) throw Error(message.substr(6));
     if (message.empty()) throw Error("container init exited while it was being set up");
-    if (!has_kind(message, kind)) throw Error("container init: unexpected message \"" + message + "\"");
+    if (!has_kind(message, kind))
+        throw Error("container init: unexpected message \"" + message + "\"");
     return message;
 }
 
@@ -127,7 +145,7 @@ bool has_limits(const Resources& r) {
 // Kills and reaps the half-made init and removes its cgroup and state if create fails after
 // the clone.
 class InitGuard {
-public:
+  public:
     InitGuard(const StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
     ~InitGuard() {
         if (committed_) return;
@@ -149,7 +167,7 @@ public:
     void set_cgroup(Cgroup* cgroup) { cgroup_ = cgroup; }
     void commit() { committed_ = true; }
 
-private:
+  private:
     const StateStore& store_;
     std::string id_;
     pid_t pid_ = 0;
@@ -159,7 +177,8 @@ private:
 
 }  // namespace
 
-pid_t create_container(const StateStore& store, const std::string& id, const CreateOptions& options) {
+pid_t create_container(const StateStore& store, const std::string& id,
+                       const CreateOptions& options) {
     StateStore::validate_id(id);
     LoadedBundle b = load_bundle(options.bundle);
     const Spec& spec = b.spec;
@@ -189,9 +208,17 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
 
     const Namespace* cgroup_ns = spec.find_namespace(NamespaceType::cgroup);
     const Namespace* net_ns = spec.find_namespace(NamespaceType::network);
-    InitContext context{spec, b.rootfs, b.bundle, options, sync.init_end.get(),
-                        start_listener.get(), console.get(), {}, cgroup_ns && cgroup_ns->path.empty(),
-                        net_ns && net_ns->path.empty(), spec.find_namespace(NamespaceType::user) != nullptr,
+    InitContext context{spec,
+                        b.rootfs,
+                        b.bundle,
+                        options,
+                        sync.init_end.get(),
+                        start_listener.get(),
+                        console.get(),
+                        {},
+                        cgroup_ns && cgroup_ns->path.empty(),
+                        net_ns && net_ns->path.empty(),
+                        spec.find_namespace(NamespaceType::user) != nullptr,
                         seccomp ? &*seccomp : nullptr};
     for (const auto& [type, fd] : joins)
         if (type != NamespaceType::pid) context.join_namespaces.emplace_back(type, fd.get());
@@ -206,8 +233,8 @@ pid_t create_container(const StateStore& store, const std::string& id, const Cre
     console.reset();
 
     ContainerRecord record;
-    record.state = {spec.oci_version, id, Status::creating, pid, b.bundle, b.rootfs,
-                    now_rfc3339(), spec.annotations};
+    record.state = {spec.oci_version, id,       Status::creating, pid,
+                    b.bundle,         b.rootfs, now_rfc3339(),    spec.annotations};
     auto stat = read_proc_stat(pid);
     if (!stat) throw Error("container init exited during create");
     record.pid_start_time = stat->start_time;

@@ -38,7 +38,9 @@ bool same_namespace_as_ours(int fd, const char* name) {
 
 void set_env(std::vector<std::string>& env, const std::string& entry) {
     std::string key = entry.substr(0, entry.find('='));
-    auto same_key = [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; };
+    auto same_key = [&](const std::string& e) {
+        return e.compare(0, key.size() + 1, key + "=") == 0;
+    };
     std::erase_if(env, same_key);
     env.push_back(entry);
 }
@@ -63,15 +65,18 @@ Process build_process(const Spec& spec, const ExecOptions& options) {
             std::transform(name.begin(), name.end(), name.begin(), ::tolower);
             if (name.rfind("cap_", 0) != 0) name = "cap_" + name;
             cap_value_t cap;
-            if (cap_from_name(name.c_str(), &cap) != 0) throw Error("exec --cap: unknown capability \"" + name + "\"");
-            for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+            if (cap_from_name(name.c_str(), &cap) != 0)
+                throw Error("exec --cap: unknown capability \"" + name + "\"");
+            for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
+                              &p.capabilities->permitted})
                 if (std::find(set->begin(), set->end(), cap) == set->end()) set->push_back(cap);
         }
     }
     return p;
 }
 
-[[noreturn]] void exec_child(const Process& process, const std::vector<std::pair<int, UniqueFd>>& namespaces,
+[[noreturn]] void exec_child(const Process& process,
+                             const std::vector<std::pair<int, UniqueFd>>& namespaces,
                              const SeccompFilter* seccomp, int go_fd, int error_fd, int console_fd,
                              int preserve_fds) {
     try {
@@ -81,7 +86,8 @@ Process build_process(const Spec& spec, const ExecOptions& options) {
         char go;
         if (::read(go_fd, &go, 1) != 1) throw Error("exec: runtime went away");
         for (const auto& [flag, fd] : namespaces)
-            if (flag != CLONE_NEWPID && ::setns(fd.get(), flag) != 0) throw_errno("exec: join container namespace");
+            if (flag != CLONE_NEWPID && ::setns(fd.get(), flag) != 0)
+                throw_errno("exec: join container namespace");
         apply_rlimits(process);
         if (process.terminal) setup_console(console_fd, false);
         exec_user_process(process, seccomp, 3 + preserve_fds);
@@ -117,14 +123,16 @@ int Runtime::exec(const std::string& id, const ExecOptions& options) {
     pid_t init = record.state.pid;
     std::vector<std::pair<int, UniqueFd>> namespaces;
     for (const auto& [name, flag] : kNamespaces) {
-        UniqueFd fd(::open(("/proc/" + std::to_string(init) + "/ns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd fd(::open(("/proc/" + std::to_string(init) + "/ns/" + name).c_str(),
+                           O_RDONLY | O_CLOEXEC));
         if (!fd) throw_errno(std::string("exec: open ") + name + " namespace of container " + id);
         // setns into the user namespace we are already in fails with EINVAL.
         if (flag == CLONE_NEWUSER && same_namespace_as_ours(fd.get(), name)) continue;
         namespaces.emplace_back(flag, std::move(fd));
     }
     // Entering the pid namespace only affects children: the forked process is born inside.
-    if (::setns(namespaces.front().second.get(), CLONE_NEWPID) != 0) throw_errno("exec: join pid namespace");
+    if (::setns(namespaces.front().second.get(), CLONE_NEWPID) != 0)
+        throw_errno("exec: join pid namespace");
 
     std::optional<SignalForwarder> forwarder;
     if (!options.detach) forwarder.emplace();

@@ -28,13 +28,20 @@ constexpr int KEYCTL_JOIN_SESSION_KEYRING_OP = 1;
 
 int clone_flag(NamespaceType type) {
     switch (type) {
-        case NamespaceType::pid: return CLONE_NEWPID;
-        case NamespaceType::network: return CLONE_NEWNET;
-        case NamespaceType::mount: return CLONE_NEWNS;
-        case NamespaceType::ipc: return CLONE_NEWIPC;
-        case NamespaceType::uts: return CLONE_NEWUTS;
-        case NamespaceType::cgroup: return CLONE_NEWCGROUP;
-        case NamespaceType::user: return CLONE_NEWUSER;
+        case NamespaceType::pid:
+            return CLONE_NEWPID;
+        case NamespaceType::network:
+            return CLONE_NEWNET;
+        case NamespaceType::mount:
+            return CLONE_NEWNS;
+        case NamespaceType::ipc:
+            return CLONE_NEWIPC;
+        case NamespaceType::uts:
+            return CLONE_NEWUTS;
+        case NamespaceType::cgroup:
+            return CLONE_NEWCGROUP;
+        case NamespaceType::user:
+            return CLONE_NEWUSER;
     }
     return 0;
 }
@@ -76,8 +83,10 @@ void prepare(const InitContext& context, std::string& state_for_hooks) {
     // In a user namespace our host uid may be unmapped: become its root, which the mappings
     // the runtime wrote translate to the host ids the container owns.
     if (context.in_user_namespace) {
-        if (::setresgid(0, 0, 0) != 0) throw_errno("linux.gidMappings: become gid 0 in the user namespace");
-        if (::setresuid(0, 0, 0) != 0) throw_errno("linux.uidMappings: become uid 0 in the user namespace");
+        if (::setresgid(0, 0, 0) != 0)
+            throw_errno("linux.gidMappings: become gid 0 in the user namespace");
+        if (::setresuid(0, 0, 0) != 0)
+            throw_errno("linux.uidMappings: become uid 0 in the user namespace");
     }
     // A cgroup namespace rooted at the container's own cgroup: it sees itself as "/".
     if (context.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
@@ -144,8 +153,7 @@ void container_init_main(const InitContext& context) {
     try {
         run_hooks(context.spec.hooks.start_container, "startContainer",
                   with_status(state_json, "created"));
-        exec_user_process(context.spec.process, context.seccomp,
-                          3 + context.options.preserve_fds);
+        exec_user_process(context.spec.process, context.seccomp, 3 + context.options.preserve_fds);
     } catch (const Error& e) {
         report_to_start(conn, e.what());
         ::_exit(e.errno_value() == ENOENT ? 127 : 126);

@@ -19,12 +19,13 @@ struct InitContext {
     const CreateOptions& options;
     int sync_fd;
     int start_listen_fd;
-    int console_fd;  // -1 without a terminal
+    int console_fd;                                              // -1 without a terminal
     std::vector<std::pair<NamespaceType, int>> join_namespaces;  // setns targets (not pid)
     bool new_cgroup_namespace = false;
     bool new_network_namespace = false;
-    bool in_user_namespace = false;  // new or joined
-    const SeccompFilter* seccomp = nullptr;  // compiled by the runtime; loaded right before exec  // unshared after the runtime placed us in our cgroup
+    bool in_user_namespace = false;          // new or joined
+    const SeccompFilter* seccomp = nullptr;  // compiled by the runtime; loaded right before exec //
+                                             // unshared after the runtime placed us in our cgroup
 };
 
 [[noreturn]] void container_init_main(const InitContext& context);

@@ -13,7 +13,8 @@
 namespace berth::runtime {
 
 // Everything `create` does; returns the init's pid (a child of the calling process).
-pid_t create_container(const StateStore& store, const std::string& id, const CreateOptions& options);
+pid_t create_container(const StateStore& store, const std::string& id,
+                       const CreateOptions& options);
 // Releases the waiting init; throws the init's error if the program could not be executed.
 void start_container(const StateStore& store, const std::string& id);
 // SIGKILLs every process of the container, waits for the init to go, runs poststop hooks and

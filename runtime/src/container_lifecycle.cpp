@@ -9,9 +9,9 @@
 
 #include "berth/error.h"
 #include "berth/file_io.h"
-#include "container_internal.h"
 #include "cgroup.h"
 #include "cgroup_files.h"
+#include "container_internal.h"
 #include "hooks.h"
 #include "process_info.h"
 #include "start_socket.h"
@@ -22,7 +22,7 @@ namespace {
 // pidfd-based signalling: the pid is checked against its start time first, and the pidfd then
 // pins that exact process, so a recycled pid is never signalled.
 class ProcessHandle {
-public:
+  public:
     ProcessHandle(pid_t pid, uint64_t start_time) {
         fd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
         if (fd_ && !is_same_live_process(pid, start_time)) fd_.reset();
@@ -39,7 +39,7 @@ public:
         return rc > 0;
     }
 
-private:
+  private:
     UniqueFd fd_;
 };
 
@@ -131,7 +131,9 @@ void Runtime::create(const std::string& id, const CreateOptions& options) {
     create_container(StateStore(root_), id, options);
 }
 
-void Runtime::start(const std::string& id) { start_container(StateStore(root_), id); }
+void Runtime::start(const std::string& id) {
+    start_container(StateStore(root_), id);
+}
 
 ContainerState Runtime::state(const std::string& id) const {
     StateStore store(root_);
@@ -155,8 +157,7 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
     StateStore store(root_);
     ContainerRecord record = store.load(id);
     ContainerState state = store.current_state(record);
-    if (state.status == Status::stopped)
-        throw Error("container \"" + id + "\" is not running");
+    if (state.status == Status::stopped) throw Error("container \"" + id + "\" is not running");
     if (all) {
         if (signal == SIGKILL)
             if (auto cgroup = cgroup_of(record)) {
@@ -183,8 +184,8 @@ void Runtime::remove(const std::string& id, bool force) {
     ContainerRecord record = store.load(id);
     ContainerState state = store.current_state(record);
     if (!force && (state.status == Status::running || state.status == Status::creating))
-        throw Error("cannot delete container \"" + id + "\" that is not stopped: " +
-                    status_name(state.status));
+        throw Error("cannot delete container \"" + id +
+                    "\" that is not stopped: " + status_name(state.status));
     destroy_container(store, record);
 }
 
@@ -202,18 +203,25 @@ std::vector<ProcessEntry> Runtime::processes(const std::string& id) const {
 
 std::string status_name(Status status) {
     switch (status) {
-        case Status::creating: return "creating";
-        case Status::created: return "created";
-        case Status::running: return "running";
-        case Status::paused: return "paused";
-        case Status::stopped: return "stopped";
+        case Status::creating:
+            return "creating";
+        case Status::created:
+            return "created";
+        case Status::running:
+            return "running";
+        case Status::paused:
+            return "paused";
+        case Status::stopped:
+            return "stopped";
     }
     return "unknown";
 }
 
 std::string state_json(const ContainerState& state) {
-    nlohmann::json doc = {{"ociVersion", state.oci_version}, {"id", state.id},
-                          {"status", status_name(state.status)}, {"pid", state.pid},
+    nlohmann::json doc = {{"ociVersion", state.oci_version},
+                          {"id", state.id},
+                          {"status", status_name(state.status)},
+                          {"pid", state.pid},
                           {"bundle", state.bundle}};
     doc["annotations"] = state.annotations;
     if (!state.rootfs.empty()) doc["rootfs"] = state.rootfs;

@@ -22,9 +22,12 @@ const Device kDefaultDevices[] = {
 
 mode_t node_type(char type) {
     switch (type) {
-        case 'b': return S_IFBLK;
-        case 'p': return S_IFIFO;
-        default: return S_IFCHR;  // 'c' and 'u' (unbuffered char)
+        case 'b':
+            return S_IFBLK;
+        case 'p':
+            return S_IFIFO;
+        default:
+            return S_IFCHR;  // 'c' and 'u' (unbuffered char)
     }
 }
 

@@ -68,7 +68,8 @@ void switch_user(const User& user) {
 
 std::string find_env(const std::vector<std::string>& env, const std::string& key) {
     for (const std::string& entry : env)
-        if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=')
+        if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
+            entry[key.size()] == '=')
             return entry.substr(key.size() + 1);
     return "";
 }

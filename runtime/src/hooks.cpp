@@ -26,7 +26,8 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 void run_hook(const Hook& hook, const char* stage, const std::string& state_json) {
     const std::string what = std::string(stage) + " hook " + hook.path;
     Pipe input = Pipe::create();
-    std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+    std::vector<std::string> args =
+        hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
     std::vector<char*> argv = c_strings(args);
     std::vector<char*> envp = c_strings(hook.env);
     pid_t pid = ::fork();
@@ -37,7 +38,8 @@ void run_hook(const Hook& hook, const char* stage, const std::string& state_json
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::execve(hook.path.c_str(), argv.data(), envp.data());
-        std::fprintf(stderr, "berth-runtime: exec %s: %s\n", what.c_str(), describe_errno(errno).c_str());
+        std::fprintf(stderr, "berth-runtime: exec %s: %s\n", what.c_str(),
+                     describe_errno(errno).c_str());
         ::_exit(127);
     }
     input.read_end.reset();
@@ -45,7 +47,8 @@ void run_hook(const Hook& hook, const char* stage, const std::string& state_json
     // A hook that ignores its stdin must not make us fail or block: EPIPE is fine.
     ::signal(SIGPIPE, SIG_IGN);
     const std::string payload = state_json;
-    [[maybe_unused]] ssize_t written = ::write(input.write_end.get(), payload.data(), payload.size());
+    [[maybe_unused]] ssize_t written =
+        ::write(input.write_end.get(), payload.data(), payload.size());
     input.write_end.reset();
 
     if (hook.timeout_seconds && pidfd) {

@@ -31,8 +31,7 @@ std::string fs_context_log(int fs_fd) {
 [[noreturn]] void throw_fs_error(int fs_fd, const std::string& what) {
     int err = errno;
     std::string log = fs_context_log(fs_fd);
-    if (!log.empty())
-        throw Error(what + ": " + describe_errno(err) + ": " + log, err);
+    if (!log.empty()) throw Error(what + ": " + describe_errno(err) + ": " + log, err);
     throw_errno(what, err);
 }
 
@@ -73,8 +72,7 @@ void apply_mount_attrs(int mount_fd, const MountRequest& request, bool recursive
     attr.attr_set = request.attr_set;
     attr.attr_clr = request.attr_clear;
     unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-    if (::mount_setattr(mount_fd, "", flags, &attr, sizeof attr) != 0)
-        throw_errno("mount_setattr");
+    if (::mount_setattr(mount_fd, "", flags, &attr, sizeof attr) != 0) throw_errno("mount_setattr");
 }
 
 void set_propagation(int mount_fd, unsigned long propagation, bool recursive) {
@@ -86,7 +84,8 @@ void set_propagation(int mount_fd, unsigned long propagation, bool recursive) {
 }
 
 void attach_mount(int mount_fd, int target_fd, const std::string& target_name) {
-    if (::move_mount(mount_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    if (::move_mount(mount_fd, "", target_fd, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         throw_errno("mount on " + target_name);
 }
 

@@ -15,10 +15,14 @@ struct AttrOption {
 
 // MOUNT_ATTR__ATIME is a field, not a bit: the atime options replace each other.
 constexpr std::array kAttrOptions = {
-    AttrOption{"ro", MOUNT_ATTR_RDONLY, false},        AttrOption{"rw", MOUNT_ATTR_RDONLY, true},
-    AttrOption{"nosuid", MOUNT_ATTR_NOSUID, false},    AttrOption{"suid", MOUNT_ATTR_NOSUID, true},
-    AttrOption{"nodev", MOUNT_ATTR_NODEV, false},      AttrOption{"dev", MOUNT_ATTR_NODEV, true},
-    AttrOption{"noexec", MOUNT_ATTR_NOEXEC, false},    AttrOption{"exec", MOUNT_ATTR_NOEXEC, true},
+    AttrOption{"ro", MOUNT_ATTR_RDONLY, false},
+    AttrOption{"rw", MOUNT_ATTR_RDONLY, true},
+    AttrOption{"nosuid", MOUNT_ATTR_NOSUID, false},
+    AttrOption{"suid", MOUNT_ATTR_NOSUID, true},
+    AttrOption{"nodev", MOUNT_ATTR_NODEV, false},
+    AttrOption{"dev", MOUNT_ATTR_NODEV, true},
+    AttrOption{"noexec", MOUNT_ATTR_NOEXEC, false},
+    AttrOption{"exec", MOUNT_ATTR_NOEXEC, true},
     AttrOption{"nodiratime", MOUNT_ATTR_NODIRATIME, false},
     AttrOption{"diratime", MOUNT_ATTR_NODIRATIME, true},
     AttrOption{"nosymfollow", MOUNT_ATTR_NOSYMFOLLOW, false},
@@ -43,23 +47,26 @@ struct PropagationOption {
     bool recursive;
 };
 constexpr std::array kPropagationOptions = {
-    PropagationOption{"shared", MS_SHARED, false},       PropagationOption{"rshared", MS_SHARED, true},
-    PropagationOption{"slave", MS_SLAVE, false},         PropagationOption{"rslave", MS_SLAVE, true},
-    PropagationOption{"private", MS_PRIVATE, false},     PropagationOption{"rprivate", MS_PRIVATE, true},
+    PropagationOption{"shared", MS_SHARED, false},
+    PropagationOption{"rshared", MS_SHARED, true},
+    PropagationOption{"slave", MS_SLAVE, false},
+    PropagationOption{"rslave", MS_SLAVE, true},
+    PropagationOption{"private", MS_PRIVATE, false},
+    PropagationOption{"rprivate", MS_PRIVATE, true},
     PropagationOption{"unbindable", MS_UNBINDABLE, false},
     PropagationOption{"runbindable", MS_UNBINDABLE, true},
 };
 
 // Options that only mean something to mount(8) or to other runtimes' defaults.
-constexpr std::array kIgnoredOptions = {"defaults", "async", "sync", "auto", "noauto", "nouser",
-                                        "user", "loud", "silent", "mand", "nomand", "iversion",
-                                        "noiversion", "lazytime", "nolazytime", "dirsync"};
+constexpr std::array kIgnoredOptions = {
+    "defaults", "async", "sync",   "auto",     "noauto",     "nouser",   "user",       "loud",
+    "silent",   "mand",  "nomand", "iversion", "noiversion", "lazytime", "nolazytime", "dirsync"};
 
 bool apply_attr_option(const std::string& option, MountRequest& request) {
     std::string name = option;
     bool recursive = false;
-    if (name.size() > 1 && name[0] == 'r' && name != "rw" && name != "relatime" &&
-        name != "ro" && name != "rbind") {
+    if (name.size() > 1 && name[0] == 'r' && name != "rw" && name != "relatime" && name != "ro" &&
+        name != "rbind") {
         // Recursive forms: rro, rrw, rnosuid, rnodev, rnoexec, ...
         std::string inner = name.substr(1);
         for (const auto& a : kAttrOptions)

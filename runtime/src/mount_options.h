@@ -11,10 +11,10 @@ namespace berth::runtime {
 
 struct MountRequest {
     bool bind = false;
-    bool recursive = false;       // rbind
-    uint64_t attr_set = 0;        // MOUNT_ATTR_*
+    bool recursive = false;  // rbind
+    uint64_t attr_set = 0;   // MOUNT_ATTR_*
     uint64_t attr_clear = 0;
-    bool recursive_attrs = false; // "rro", "rnosuid", ... apply to every submount
+    bool recursive_attrs = false;   // "rro", "rnosuid", ... apply to every submount
     unsigned long propagation = 0;  // MS_SHARED / MS_SLAVE / MS_PRIVATE / MS_UNBINDABLE
     bool propagation_recursive = false;
     // Filesystem parameters for fsconfig: {"mode", "755"} or {"newinstance", ""}.

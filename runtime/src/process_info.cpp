@@ -25,7 +25,7 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
     std::string skip;
     fields >> st.state >> st.ppid;
     for (int field = 5; field < 22; ++field) fields >> skip;  // fields 5..21
-    fields >> st.start_time;                                   // field 22
+    fields >> st.start_time;                                  // field 22
     if (!fields) return std::nullopt;
     return st;
 }

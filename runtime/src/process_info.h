@@ -12,9 +12,9 @@
 namespace berth::runtime {
 
 struct ProcStat {
-    char state;            // R S D Z X ...
+    char state;  // R S D Z X ...
     pid_t ppid;
-    uint64_t start_time;   // clock ticks since boot: with the pid, identifies a process
+    uint64_t start_time;  // clock ticks since boot: with the pid, identifies a process
 };
 
 std::optional<ProcStat> read_proc_stat(pid_t pid);

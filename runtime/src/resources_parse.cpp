@@ -3,20 +3,12 @@
 
 #include "berth/error.h"
 #include "berth/runtime/spec.h"
+#include "json_fields.h"
 
 namespace berth::runtime {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void field_error(const std::string& field, const std::string& problem) {
-    throw Error("config.json: " + field + ": " + problem);
-}
-
-const json* member(const json& object, const char* key) {
-    auto it = object.find(key);
-    return it == object.end() || it->is_null() ? nullptr : &*it;
-}
 
 std::optional<int64_t> get_int(const json& o, const char* key, const std::string& f) {
     const json* v = member(o, key);
@@ -75,14 +67,15 @@ Resources parse_resources(const json& r, const std::string& f) {
         res.memory.reservation = get_int(*m, "reservation", mf);
         res.memory.swap = get_int(*m, "swap", mf);
         res.memory.swappiness = get_uint(*m, "swappiness", mf);
-        if (const json* v = member(*m, "disableOOMKiller")) res.memory.disable_oom_killer = v->get<bool>();
+        if (const json* v = member(*m, "disableOOMKiller"))
+            res.memory.disable_oom_killer = v->get<bool>();
         for (const char* unsupported : {"kernel", "kernelTCP"})
             if (member(*m, unsupported))
                 field_error(mf + "." + unsupported, "kernel memory limits were removed from Linux");
         if (res.memory.limit && *res.memory.limit != -1 && *res.memory.limit < 4096 * 2)
             field_error(mf + ".limit", "is below the 8 KiB minimum");
-        if (res.memory.swap && res.memory.limit && *res.memory.swap != -1 && *res.memory.limit != -1 &&
-            *res.memory.swap < *res.memory.limit)
+        if (res.memory.swap && res.memory.limit && *res.memory.swap != -1 &&
+            *res.memory.limit != -1 && *res.memory.swap < *res.memory.limit)
             field_error(mf + ".swap", "must be at least memory.limit (it counts memory + swap)");
     }
     if (const json* c = member(r, "cpu")) {
@@ -99,7 +92,8 @@ Resources parse_resources(const json& r, const std::string& f) {
     if (const json* b = member(r, "blockIO")) {
         std::string bf = f + ".blockIO";
         res.block_io.weight = get_weight(*b, "weight", bf);
-        if (member(*b, "leafWeight")) field_error(bf + ".leafWeight", "not supported by berth-runtime");
+        if (member(*b, "leafWeight"))
+            field_error(bf + ".leafWeight", "not supported by berth-runtime");
         if (const json* wd = member(*b, "weightDevice")) {
             for (size_t i = 0; i < wd->size(); ++i) {
                 std::string df = bf + ".weightDevice[" + std::to_string(i) + "]";
@@ -129,10 +123,11 @@ Resources parse_resources(const json& r, const std::string& f) {
     if (const json* u = member(r, "unified")) {
         if (!u->is_object()) field_error(f + ".unified", "must be an object");
         for (auto it = u->begin(); it != u->end(); ++it) {
-            if (!it.value().is_string()) field_error(f + ".unified." + it.key(), "must be a string");
+            if (!it.value().is_string())
+                field_error(f + ".unified." + it.key(), "must be a string");
             const std::string& key = it.key();
-            if (key.empty() || key.find('/') != std::string::npos || key.find('.') == std::string::npos ||
-                key.rfind("cgroup.", 0) == 0)
+            if (key.empty() || key.find('/') != std::string::npos ||
+                key.find('.') == std::string::npos || key.rfind("cgroup.", 0) == 0)
                 field_error(f + ".unified." + key, "is not a cgroup v2 controller file");
             res.unified[key] = it.value().get<std::string>();
         }

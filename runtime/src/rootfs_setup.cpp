@@ -86,8 +86,8 @@ void mount_one(int root_fd, const Mount& mount, const std::string& bundle) {
         else
             mount_filesystem(root_fd, mount, request);
     } catch (const Error& e) {
-        throw Error("mount " + mount.destination + " (" + (mount.type.empty() ? "bind" : mount.type) +
-                        "): " + e.what(),
+        throw Error("mount " + mount.destination + " (" +
+                        (mount.type.empty() ? "bind" : mount.type) + "): " + e.what(),
                     e.errno_value());
     }
 }
@@ -108,7 +108,8 @@ void write_sysctls(const Spec& spec) {
         std::string relative = key;
         for (char& c : relative)
             if (c == '.') c = '/';
-        UniqueFd knob(::openat(proc_sys.get(), relative.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd knob(
+            ::openat(proc_sys.get(), relative.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
         if (!knob) throw_errno("linux.sysctl: open " + key);
         if (::write(knob.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
             throw_errno("linux.sysctl: write " + key + "=" + value);
@@ -203,7 +204,8 @@ void enter_rootfs(int rootfs_fd, bool no_pivot) {
 void finish_rootfs(const Spec& spec) {
     bool recursive;
     unsigned long propagation = root_propagation(spec.linux.rootfs_propagation, recursive);
-    if (propagation == MS_SHARED && ::mount(nullptr, "/", nullptr, MS_SHARED | MS_REC, nullptr) != 0)
+    if (propagation == MS_SHARED &&
+        ::mount(nullptr, "/", nullptr, MS_SHARED | MS_REC, nullptr) != 0)
         throw_errno("linux.rootfsPropagation: make / shared");
     write_sysctls(spec);
     if (!spec.linux.masked_paths.empty()) {

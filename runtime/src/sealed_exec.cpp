@@ -34,7 +34,8 @@ void ensure_running_from_sealed_copy(int /*argc*/, char** argv) {
     if (!copy) throw_errno("memfd_create for sealed runtime copy");
     off_t offset = 0;
     while (offset < st.st_size) {
-        ssize_t n = ::sendfile(copy.get(), exe.get(), &offset, static_cast<size_t>(st.st_size - offset));
+        ssize_t n =
+            ::sendfile(copy.get(), exe.get(), &offset, static_cast<size_t>(st.st_size - offset));
         if (n <= 0) throw_errno("copy runtime binary into memfd");
     }
     if (::fcntl(copy.get(), F_ADD_SEALS, kRequiredSeals) != 0) throw_errno("seal runtime copy");

@@ -30,26 +30,40 @@ uint32_t to_scmp_action(SeccompAction action, std::optional<uint32_t> errno_ret)
     // The runtime spec: "If not specified then its default value is EPERM".
     uint32_t value = errno_ret.value_or(EPERM);
     switch (action) {
-        case SeccompAction::kill_thread: return SCMP_ACT_KILL_THREAD;
-        case SeccompAction::kill_process: return SCMP_ACT_KILL_PROCESS;
-        case SeccompAction::trap: return SCMP_ACT_TRAP;
-        case SeccompAction::errno_ret: return SCMP_ACT_ERRNO(value);
-        case SeccompAction::trace: return SCMP_ACT_TRACE(value);
-        case SeccompAction::allow: return SCMP_ACT_ALLOW;
-        case SeccompAction::log: return SCMP_ACT_LOG;
+        case SeccompAction::kill_thread:
+            return SCMP_ACT_KILL_THREAD;
+        case SeccompAction::kill_process:
+            return SCMP_ACT_KILL_PROCESS;
+        case SeccompAction::trap:
+            return SCMP_ACT_TRAP;
+        case SeccompAction::errno_ret:
+            return SCMP_ACT_ERRNO(value);
+        case SeccompAction::trace:
+            return SCMP_ACT_TRACE(value);
+        case SeccompAction::allow:
+            return SCMP_ACT_ALLOW;
+        case SeccompAction::log:
+            return SCMP_ACT_LOG;
     }
     return SCMP_ACT_KILL_PROCESS;
 }
 
 scmp_compare to_scmp_op(SeccompOp op) {
     switch (op) {
-        case SeccompOp::ne: return SCMP_CMP_NE;
-        case SeccompOp::lt: return SCMP_CMP_LT;
-        case SeccompOp::le: return SCMP_CMP_LE;
-        case SeccompOp::eq: return SCMP_CMP_EQ;
-        case SeccompOp::ge: return SCMP_CMP_GE;
-        case SeccompOp::gt: return SCMP_CMP_GT;
-        case SeccompOp::masked_eq: return SCMP_CMP_MASKED_EQ;
+        case SeccompOp::ne:
+            return SCMP_CMP_NE;
+        case SeccompOp::lt:
+            return SCMP_CMP_LT;
+        case SeccompOp::le:
+            return SCMP_CMP_LE;
+        case SeccompOp::eq:
+            return SCMP_CMP_EQ;
+        case SeccompOp::ge:
+            return SCMP_CMP_GE;
+        case SeccompOp::gt:
+            return SCMP_CMP_GT;
+        case SeccompOp::masked_eq:
+            return SCMP_CMP_MASKED_EQ;
     }
     return SCMP_CMP_EQ;
 }
@@ -122,7 +136,8 @@ std::string cache_path(const std::string& dir, const std::string& key) {
     return dir + "/" + name;
 }
 
-bool read_cached(const std::string& path, const std::string& key, std::vector<sock_filter>& program) {
+bool read_cached(const std::string& path, const std::string& key,
+                 std::vector<sock_filter>& program) {
     std::string entry;
     try {
         entry = read_file(path);
@@ -146,7 +161,8 @@ void write_cached(const std::string& dir, const std::string& path, const std::st
     try {
         if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
         std::string entry = std::to_string(key.size()) + "\n" + key;
-        entry.append(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(sock_filter));
+        entry.append(reinterpret_cast<const char*>(program.data()),
+                     program.size() * sizeof(sock_filter));
         write_file_atomic(path, entry, 0600);
     } catch (const Error&) {
         // A cache we cannot write only costs time.
@@ -195,11 +211,14 @@ void SeccompFilter::compile(const Seccomp& config) {
 
 // What seccomp_load does, minus no_new_privs: process.noNewPrivileges decides that.
 void SeccompFilter::load() const {
-    sock_fprog prog{static_cast<unsigned short>(program_.size()), const_cast<sock_filter*>(program_.data())};
+    sock_fprog prog{static_cast<unsigned short>(program_.size()),
+                    const_cast<sock_filter*>(program_.data())};
     if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags_, &prog) != 0)
         throw_errno(kField + ": load the filter");
 }
 
-void load_seccomp(const Seccomp& config) { SeccompFilter(config).load(); }
+void load_seccomp(const Seccomp& config) {
+    SeccompFilter(config).load();
+}
 
 }  // namespace berth::runtime

@@ -19,7 +19,7 @@ namespace berth::runtime {
 // libseccomp version, so it is kept in cache_dir (root-only, under the runtime's state root)
 // and reused when both match exactly.
 class SeccompFilter {
-public:
+  public:
     // Throws berth::Error naming the linux.seccomp field libseccomp refused. Empty cache_dir:
     // always compile.
     explicit SeccompFilter(const Seccomp& config, const std::string& cache_dir = "");
@@ -29,7 +29,7 @@ public:
     void load() const;
     bool from_cache() const { return from_cache_; }
 
-private:
+  private:
     void compile(const Seccomp& config);
     std::vector<sock_filter> program_;
     unsigned flags_ = 0;  // SECCOMP_FILTER_FLAG_*

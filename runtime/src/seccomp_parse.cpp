@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "berth/error.h"
+#include "json_fields.h"
 #include "seccomp_names.h"
 
 namespace berth::runtime {
@@ -23,18 +24,8 @@ const std::string kField = "linux.seccomp";
 constexpr uint64_t kMaxErrno = 4095;
 constexpr uint64_t kMaxArgIndex = 5;  // syscalls take at most six arguments
 
-[[noreturn]] void field_error(const std::string& field, const std::string& problem) {
-    throw Error("config.json: " + field + ": " + problem);
-}
-
 std::string at(const std::string& field, size_t index) {
     return field + "[" + std::to_string(index) + "]";
-}
-
-const json* member(const json& object, const char* key) {
-    auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return nullptr;
-    return &*it;
 }
 
 const std::string& as_string(const json& value, const std::string& field) {

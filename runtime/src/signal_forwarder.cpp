@@ -11,8 +11,8 @@
 namespace berth::runtime {
 namespace {
 
-constexpr int kForwardedSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
-                                     SIGWINCH, SIGCONT, SIGALRM};
+constexpr int kForwardedSignals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
+                                     SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 }  // namespace
 
@@ -36,7 +36,9 @@ SignalForwarder::SignalForwarder() {
     }
 }
 
-SignalForwarder::~SignalForwarder() { ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr); }
+SignalForwarder::~SignalForwarder() {
+    ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
 
 int SignalForwarder::wait(pid_t child) {
     for (;;) {

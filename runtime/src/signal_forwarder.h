@@ -10,7 +10,7 @@
 namespace berth::runtime {
 
 class SignalForwarder {
-public:
+  public:
     // Blocks the forwarded signals and SIGCHLD; construct before forking the child so no signal
     // is lost in between (the child must unblock them itself).
     SignalForwarder();
@@ -21,7 +21,7 @@ public:
     // Waits for `child`, forwarding signals; returns its exit code, 128+N for signal N.
     int wait(pid_t child);
 
-private:
+  private:
     sigset_t old_mask_;
     UniqueFd signal_fd_;
 };

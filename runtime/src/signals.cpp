@@ -17,17 +17,17 @@ struct SignalName {
 };
 
 constexpr std::array kSignals = {
-    SignalName{"HUP", SIGHUP},     SignalName{"INT", SIGINT},       SignalName{"QUIT", SIGQUIT},
-    SignalName{"ILL", SIGILL},     SignalName{"TRAP", SIGTRAP},     SignalName{"ABRT", SIGABRT},
-    SignalName{"IOT", SIGIOT},     SignalName{"BUS", SIGBUS},       SignalName{"FPE", SIGFPE},
-    SignalName{"KILL", SIGKILL},   SignalName{"USR1", SIGUSR1},     SignalName{"SEGV", SIGSEGV},
-    SignalName{"USR2", SIGUSR2},   SignalName{"PIPE", SIGPIPE},     SignalName{"ALRM", SIGALRM},
-    SignalName{"TERM", SIGTERM},   SignalName{"STKFLT", SIGSTKFLT}, SignalName{"CHLD", SIGCHLD},
-    SignalName{"CONT", SIGCONT},   SignalName{"STOP", SIGSTOP},     SignalName{"TSTP", SIGTSTP},
-    SignalName{"TTIN", SIGTTIN},   SignalName{"TTOU", SIGTTOU},     SignalName{"URG", SIGURG},
-    SignalName{"XCPU", SIGXCPU},   SignalName{"XFSZ", SIGXFSZ},     SignalName{"VTALRM", SIGVTALRM},
-    SignalName{"PROF", SIGPROF},   SignalName{"WINCH", SIGWINCH},   SignalName{"IO", SIGIO},
-    SignalName{"POLL", SIGPOLL},   SignalName{"PWR", SIGPWR},       SignalName{"SYS", SIGSYS},
+    SignalName{"HUP", SIGHUP},   SignalName{"INT", SIGINT},       SignalName{"QUIT", SIGQUIT},
+    SignalName{"ILL", SIGILL},   SignalName{"TRAP", SIGTRAP},     SignalName{"ABRT", SIGABRT},
+    SignalName{"IOT", SIGIOT},   SignalName{"BUS", SIGBUS},       SignalName{"FPE", SIGFPE},
+    SignalName{"KILL", SIGKILL}, SignalName{"USR1", SIGUSR1},     SignalName{"SEGV", SIGSEGV},
+    SignalName{"USR2", SIGUSR2}, SignalName{"PIPE", SIGPIPE},     SignalName{"ALRM", SIGALRM},
+    SignalName{"TERM", SIGTERM}, SignalName{"STKFLT", SIGSTKFLT}, SignalName{"CHLD", SIGCHLD},
+    SignalName{"CONT", SIGCONT}, SignalName{"STOP", SIGSTOP},     SignalName{"TSTP", SIGTSTP},
+    SignalName{"TTIN", SIGTTIN}, SignalName{"TTOU", SIGTTOU},     SignalName{"URG", SIGURG},
+    SignalName{"XCPU", SIGXCPU}, SignalName{"XFSZ", SIGXFSZ},     SignalName{"VTALRM", SIGVTALRM},
+    SignalName{"PROF", SIGPROF}, SignalName{"WINCH", SIGWINCH},   SignalName{"IO", SIGIO},
+    SignalName{"POLL", SIGPOLL}, SignalName{"PWR", SIGPWR},       SignalName{"SYS", SIGSYS},
 };
 
 }  // namespace

@@ -7,22 +7,13 @@
 
 #include "berth/error.h"
 #include "berth/runtime/spec.h"
+#include "json_fields.h"
 #include "seccomp_parse.h"
 
 namespace berth::runtime {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void field_error(const std::string& field, const std::string& problem) {
-    throw Error("config.json: " + field + ": " + problem);
-}
-
-const json* member(const json& object, const char* key) {
-    auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return nullptr;
-    return &*it;
-}
 
 std::string get_string(const json& object, const char* key, const std::string& field,
                        const std::string& fallback = "") {
@@ -74,14 +65,22 @@ void reject_if_set(const json& object, const char* key, const std::string& field
 
 int rlimit_from_name(const std::string& name, const std::string& field) {
     static const std::pair<const char*, int> table[] = {
-        {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-        {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-        {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-        {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-        {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+        {"RLIMIT_AS", RLIMIT_AS},
+        {"RLIMIT_CORE", RLIMIT_CORE},
+        {"RLIMIT_CPU", RLIMIT_CPU},
+        {"RLIMIT_DATA", RLIMIT_DATA},
+        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+        {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},
+        {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_STACK", RLIMIT_STACK},
     };
     for (const auto& [n, r] : table)
         if (name == n) return r;
@@ -114,8 +113,10 @@ Process parse_process(const json& p) {
         field_error(f + ".cwd", "must be an absolute path, got \"" + process.cwd + "\"");
     if (const json* user = member(p, "user")) {
         const std::string uf = f + ".user";
-        if (const json* v = member(*user, "uid")) process.user.uid = get_uint<uid_t>(*v, uf + ".uid");
-        if (const json* v = member(*user, "gid")) process.user.gid = get_uint<gid_t>(*v, uf + ".gid");
+        if (const json* v = member(*user, "uid"))
+            process.user.uid = get_uint<uid_t>(*v, uf + ".uid");
+        if (const json* v = member(*user, "gid"))
+            process.user.gid = get_uint<gid_t>(*v, uf + ".gid");
         if (const json* v = member(*user, "umask"))
             process.user.umask = get_uint<mode_t>(*v, uf + ".umask");
         if (const json* v = member(*user, "additionalGids")) {
@@ -218,7 +219,8 @@ Device parse_device(const json& d, const std::string& f) {
         dev.major = get_uint<uint32_t>(d["major"], f + ".major");
         dev.minor = get_uint<uint32_t>(d["minor"], f + ".minor");
     }
-    if (const json* v = member(d, "fileMode")) dev.file_mode = get_uint<mode_t>(*v, f + ".fileMode");
+    if (const json* v = member(d, "fileMode"))
+        dev.file_mode = get_uint<mode_t>(*v, f + ".fileMode");
     if (const json* v = member(d, "uid")) dev.uid = get_uint<uid_t>(*v, f + ".uid");
     if (const json* v = member(d, "gid")) dev.gid = get_uint<gid_t>(*v, f + ".gid");
     return dev;
@@ -233,7 +235,8 @@ std::vector<IdMapping> parse_id_mappings(const json& l, const char* key, const s
     for (size_t i = 0; i < list->size(); ++i) {
         const std::string ef = mf + "[" + std::to_string(i) + "]";
         const json& m = (*list)[i];
-        if (!m.is_object() || !member(m, "containerID") || !member(m, "hostID") || !member(m, "size"))
+        if (!m.is_object() || !member(m, "containerID") || !member(m, "hostID") ||
+            !member(m, "size"))
             field_error(ef, "needs containerID, hostID and size");
         IdMapping mapping{get_uint<uint32_t>(m["containerID"], ef + ".containerID"),
                           get_uint<uint32_t>(m["hostID"], ef + ".hostID"),
@@ -261,16 +264,19 @@ Linux parse_linux(const json& l) {
     if (const json* devs = member(l, "devices")) {
         if (!devs->is_array()) field_error(f + ".devices", "must be an array");
         for (size_t i = 0; i < devs->size(); ++i)
-            linux.devices.push_back(parse_device((*devs)[i], f + ".devices[" + std::to_string(i) + "]"));
+            linux.devices.push_back(
+                parse_device((*devs)[i], f + ".devices[" + std::to_string(i) + "]"));
     }
     linux.masked_paths = get_strings(l, "maskedPaths", f);
     linux.readonly_paths = get_strings(l, "readonlyPaths", f);
     linux.rootfs_propagation = get_string(l, "rootfsPropagation", f);
-    static const char* propagations[] = {"", "shared", "slave", "private", "unbindable",
-                                         "rshared", "rslave", "rprivate", "runbindable"};
+    static const char* propagations[] = {"",        "shared",     "slave",
+                                         "private", "unbindable", "rshared",
+                                         "rslave",  "rprivate",   "runbindable"};
     if (std::find(std::begin(propagations), std::end(propagations), linux.rootfs_propagation) ==
         std::end(propagations))
-        field_error(f + ".rootfsPropagation", "unknown propagation \"" + linux.rootfs_propagation + "\"");
+        field_error(f + ".rootfsPropagation",
+                    "unknown propagation \"" + linux.rootfs_propagation + "\"");
     if (const json* sysctl = member(l, "sysctl")) {
         if (!sysctl->is_object()) field_error(f + ".sysctl", "must be an object");
         for (auto it = sysctl->begin(); it != sysctl->end(); ++it) {
@@ -304,13 +310,20 @@ const Namespace* Spec::find_namespace(NamespaceType type) const {
 
 std::string namespace_type_name(NamespaceType type) {
     switch (type) {
-        case NamespaceType::pid: return "pid";
-        case NamespaceType::network: return "network";
-        case NamespaceType::mount: return "mount";
-        case NamespaceType::ipc: return "ipc";
-        case NamespaceType::uts: return "uts";
-        case NamespaceType::cgroup: return "cgroup";
-        case NamespaceType::user: return "user";
+        case NamespaceType::pid:
+            return "pid";
+        case NamespaceType::network:
+            return "network";
+        case NamespaceType::mount:
+            return "mount";
+        case NamespaceType::ipc:
+            return "ipc";
+        case NamespaceType::uts:
+            return "uts";
+        case NamespaceType::cgroup:
+            return "cgroup";
+        case NamespaceType::user:
+            return "user";
     }
     return "?";
 }
@@ -367,7 +380,8 @@ Spec parse_spec(const std::string& json_text) {
     if (new_user_ns && (spec.linux.uid_mappings.empty() || spec.linux.gid_mappings.empty()))
         field_error("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
     if (!new_user_ns && (!spec.linux.uid_mappings.empty() || !spec.linux.gid_mappings.empty()))
-        field_error("linux.uidMappings", "mappings need a new user namespace (linux.namespaces has no \"user\")");
+        field_error("linux.uidMappings",
+                    "mappings need a new user namespace (linux.namespaces has no \"user\")");
     if (!spec.hostname.empty() && !spec.find_namespace(NamespaceType::uts))
         field_error("hostname", "needs a new UTS namespace (linux.namespaces has no \"uts\")");
     if (const json* annotations = member(doc, "annotations")) {

@@ -23,7 +23,8 @@ ShortAddress short_address(const std::string& state_dir) {
     a.dir.reset(::open(state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!a.dir) throw_errno("open state directory " + state_dir);
     a.addr.sun_family = AF_UNIX;
-    std::snprintf(a.addr.sun_path, sizeof a.addr.sun_path, "/proc/self/fd/%d/start.sock", a.dir.get());
+    std::snprintf(a.addr.sun_path, sizeof a.addr.sun_path, "/proc/self/fd/%d/start.sock",
+                  a.dir.get());
     return a;
 }
 

@@ -36,13 +36,16 @@ void StateStore::validate_id(const std::string& id) {
     if (id.size() > 1024) throw Error("container id is longer than 1024 characters");
     if (id == "." || id == "..") throw Error("invalid container id \"" + id + "\"");
     for (char c : id)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '+'))
-            throw Error("invalid container id \"" + id + "\": only letters, digits and _ - . + are allowed");
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+              c == '+'))
+            throw Error("invalid container id \"" + id +
+                        "\": only letters, digits and _ - . + are allowed");
 }
 
 void StateStore::create_dir(const std::string& id) const {
     validate_id(id);
-    if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create state root " + root_);
+    if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST)
+        throw_errno("create state root " + root_);
     if (::mkdir(dir(id).c_str(), 0700) != 0) {
         if (errno == EEXIST) throw Error("container \"" + id + "\" already exists");
         throw_errno("create state directory " + dir(id));
@@ -72,11 +75,16 @@ UniqueFd StateStore::lock(const std::string& id) const {
 
 void StateStore::save(const ContainerRecord& record) const {
     const ContainerState& s = record.state;
-    json doc = {{"ociVersion", s.oci_version}, {"id", s.id},
-                {"status", status_name(s.status)}, {"pid", s.pid},
-                {"pidStartTime", record.pid_start_time}, {"ownPidNamespace", record.own_pid_namespace},
+    json doc = {{"ociVersion", s.oci_version},
+                {"id", s.id},
+                {"status", status_name(s.status)},
+                {"pid", s.pid},
+                {"pidStartTime", record.pid_start_time},
+                {"ownPidNamespace", record.own_pid_namespace},
                 {"cgroup", record.cgroup_json.empty() ? json() : json::parse(record.cgroup_json)},
-                {"bundle", s.bundle}, {"rootfs", s.rootfs}, {"created", s.created},
+                {"bundle", s.bundle},
+                {"rootfs", s.rootfs},
+                {"created", s.created},
                 {"annotations", s.annotations}};
     write_file_atomic(dir(s.id) + "/state.json", doc.dump());
 }
@@ -101,7 +109,8 @@ ContainerRecord StateStore::load(const std::string& id) const {
     s.pid = doc.value("pid", 0);
     record.pid_start_time = doc.value("pidStartTime", uint64_t{0});
     record.own_pid_namespace = doc.value("ownPidNamespace", true);
-    if (doc.contains("cgroup") && doc["cgroup"].is_object()) record.cgroup_json = doc["cgroup"].dump();
+    if (doc.contains("cgroup") && doc["cgroup"].is_object())
+        record.cgroup_json = doc["cgroup"].dump();
     s.bundle = doc.value("bundle", "");
     s.rootfs = doc.value("rootfs", "");
     s.created = doc.value("created", "");

@@ -14,14 +14,14 @@
 namespace berth::runtime {
 
 struct ContainerRecord {
-    ContainerState state;      // status here is what was stored: creating or created
+    ContainerState state;  // status here is what was stored: creating or created
     uint64_t pid_start_time = 0;
     bool own_pid_namespace = true;
     std::string cgroup_json;  // the cgroup driver's record; empty when cgroups are disabled
 };
 
 class StateStore {
-public:
+  public:
     explicit StateStore(std::string root) : root_(std::move(root)) {}
 
     static void validate_id(const std::string& id);
@@ -45,7 +45,7 @@ public:
     // a live init whose start socket is gone is "running".
     ContainerState current_state(const ContainerRecord& record) const;
 
-private:
+  private:
     std::string root_;
 };
 

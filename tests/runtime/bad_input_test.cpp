@@ -12,14 +12,15 @@ namespace berth::test {
 namespace {
 
 class BadInput : public RuntimeTest {
-protected:
+  protected:
     // Host mounts that involve this test's files: a failed create must leave none. (Other
     // tests running in parallel may mount unrelated things.)
     std::string our_mounts() {
         std::istringstream lines(read_text("/proc/self/mountinfo"));
         std::string line, out;
         while (std::getline(lines, line))
-            if (line.find(work_) != std::string::npos || line.find(busybox_rootfs()) != std::string::npos)
+            if (line.find(work_) != std::string::npos ||
+                line.find(busybox_rootfs()) != std::string::npos)
                 out += line + "\n";
         return out;
     }
@@ -94,7 +95,9 @@ TEST_F(BadInput, UnknownRlimitIsNamed) {
 
 TEST_F(BadInput, BadMountOptionFailsNamingTheMount) {
     auto config = base_config({"true"});
-    config["mounts"].push_back({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+    config["mounts"].push_back({{"destination", "/scratch"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
                                 {"options", {"size=lots"}}});
     expect_create_fails(config, "mount /scratch (tmpfs)");
 }
@@ -147,15 +150,17 @@ TEST_F(BadInput, UnknownContainer) {
 TEST_F(BadInput, MountDestinationSymlinkCannotEscapeTheRootfs) {
     // A private copy of the rootfs whose /escape is a symlink pointing at a host directory.
     std::string rootfs = work_ + "/evil-rootfs";
-    std::filesystem::copy(busybox_rootfs(), rootfs,
-                          std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+    std::filesystem::copy(
+        busybox_rootfs(), rootfs,
+        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
     std::string host_dir = work_ + "/host-target";
     mkdir(host_dir.c_str(), 0755);
     symlink(("/../../../../../../" + host_dir).c_str(), (rootfs + "/escape").c_str());
     auto config = base_config({"sh", "-c", "touch /escape/planted; ls -d /escape/planted"});
     config["root"]["path"] = rootfs;
     config["root"]["readonly"] = false;
-    config["mounts"].push_back({{"destination", "/escape/sub/dir"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+    config["mounts"].push_back(
+        {{"destination", "/escape/sub/dir"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
     Result r = run_config(config);
     // Whatever happened inside, nothing may appear in the host directory.
     EXPECT_TRUE(std::filesystem::is_empty(host_dir)) << r.out << r.err;

@@ -13,13 +13,17 @@ namespace berth::test {
 namespace {
 
 class Cgroups : public RuntimeTest {
-protected:
+  protected:
     // A config whose cgroup sits beneath our own cgroup under a name unique to this test run.
-    nlohmann::json limited_config(const std::vector<std::string>& args, const nlohmann::json& resources) {
+    nlohmann::json limited_config(const std::vector<std::string>& args,
+                                  const nlohmann::json& resources) {
         auto config = base_config(args);
         config["linux"]["resources"] = resources;
-        config["linux"]["cgroupsPath"] = "berth-test-" + std::to_string(getpid()) + "/" + unique_id("cg");
-        config["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+        config["linux"]["cgroupsPath"] =
+            "berth-test-" + std::to_string(getpid()) + "/" + unique_id("cg");
+        config["mounts"].push_back({{"destination", "/tmp"},
+                                    {"type", "tmpfs"},
+                                    {"source", "tmpfs"},
                                     {"options", {"size=256m"}}});
         return config;
     }
@@ -61,9 +65,10 @@ TEST_F(Cgroups, DriverMatchesTheHost) {
 
 TEST_F(Cgroups, MemoryLimitOomKillsAndEventsReportIt) {
     // tmpfs pages are charged to the cgroup and cannot be reclaimed without swap.
-    auto config = limited_config(
-        {"sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=64 2>/dev/null; echo dd=$? > /dev/null; sleep 30"},
-        {{"memory", {{"limit", 32 << 20}}}});
+    auto config = limited_config({"sh", "-c",
+                                  "dd if=/dev/zero of=/tmp/big bs=1M count=64 2>/dev/null; echo "
+                                  "dd=$? > /dev/null; sleep 30"},
+                                 {{"memory", {{"limit", 32 << 20}}}});
     std::string id = start_detached(config);
     EXPECT_TRUE(wait_for([&] { return stats(id)["memory"]["events"].value("oom_kill", 0) >= 1; }))
         << stats(id).dump();
@@ -71,9 +76,9 @@ TEST_F(Cgroups, MemoryLimitOomKillsAndEventsReportIt) {
 }
 
 TEST_F(Cgroups, PidsLimitStopsAForkBomb) {
-    auto config = limited_config(
-        {"sh", "-c", "for i in $(seq 30); do sleep 5 & done; echo started"},
-        {{"pids", {{"limit", 10}}}});
+    auto config =
+        limited_config({"sh", "-c", "for i in $(seq 30); do sleep 5 & done; echo started"},
+                       {{"pids", {{"limit", 10}}}});
     Result r = run_config(config);
     EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.out << r.err;
 }
@@ -88,7 +93,8 @@ TEST_F(Cgroups, CpuQuotaThrottles) {
 }
 
 TEST_F(Cgroups, PauseFreezesAndResumeThaws) {
-    auto config = limited_config({"sh", "-c", "while true; do date +%s%N > /tmp/tick; done"}, nlohmann::json::object());
+    auto config = limited_config({"sh", "-c", "while true; do date +%s%N > /tmp/tick; done"},
+                                 nlohmann::json::object());
     std::string id = start_detached(config);
     ASSERT_EQ(runtime({"pause", id}).exit_code, 0);
     EXPECT_EQ(state(id)["status"], "paused");
@@ -125,7 +131,8 @@ TEST_F(Cgroups, UpdateChangesLimitsOfARunningContainer) {
 TEST_F(Cgroups, CgroupIsBeneathOursAndRemovedOnDelete) {
     auto config = limited_config({"sleep", "30"}, {{"pids", {{"limit", 50}}}});
     std::string id = start_detached(config);
-    std::string cgroup_line = read_text("/proc/" + std::to_string(state(id)["pid"].get<int>()) + "/cgroup");
+    std::string cgroup_line =
+        read_text("/proc/" + std::to_string(state(id)["pid"].get<int>()) + "/cgroup");
     std::string own = read_text("/proc/self/cgroup");
     std::string leaf = config["linux"]["cgroupsPath"];
     EXPECT_NE(cgroup_line.find(leaf), std::string::npos) << cgroup_line;
@@ -149,9 +156,12 @@ TEST_F(Cgroups, CgroupIsBeneathOursAndRemovedOnDelete) {
 }
 
 TEST_F(Cgroups, KillAllReachesEveryProcess) {
-    auto config = limited_config({"sh", "-c", "sleep 100 & sleep 100 & wait"}, nlohmann::json::object());
+    auto config =
+        limited_config({"sh", "-c", "sleep 100 & sleep 100 & wait"}, nlohmann::json::object());
     std::string id = start_detached(config);
-    ASSERT_TRUE(wait_for([&] { return nlohmann::json::parse(runtime({"ps", "-f", "json", id}).out).size() == 3; }));
+    ASSERT_TRUE(wait_for([&] {
+        return nlohmann::json::parse(runtime({"ps", "-f", "json", id}).out).size() == 3;
+    }));
     ASSERT_EQ(runtime({"kill", "--all", id, "KILL"}).exit_code, 0);
     EXPECT_TRUE(wait_for([&] { return state(id)["status"] == "stopped"; }));
 }

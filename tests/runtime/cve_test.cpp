@@ -15,11 +15,12 @@ namespace {
 namespace fs = std::filesystem;
 
 class Cve : public RuntimeTest {
-protected:
+  protected:
     // A private, writable copy of the busybox rootfs to make hostile.
     std::string hostile_rootfs() {
         std::string rootfs = work_ + "/hostile-rootfs-" + std::to_string(++counter_);
-        fs::copy(busybox_rootfs(), rootfs, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+        fs::copy(busybox_rootfs(), rootfs,
+                 fs::copy_options::recursive | fs::copy_options::copy_symlinks);
         return rootfs;
     }
 };
@@ -46,7 +47,8 @@ TEST_F(Cve, CwdThroughALeakedHostFdIsRefused) {
     auto config = base_config({"sh", "-c", "touch escaped; pwd"});
     config["process"]["cwd"] = "/proc/self/fd/" + std::to_string(host_dir);
     std::string bundle = write_bundle(config);
-    Result r = run({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, unique_id("cwd")}, 60, host_dir);
+    Result r = run({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, unique_id("cwd")},
+                   60, host_dir);
     close(host_dir);
     EXPECT_NE(r.exit_code, 0) << r.out;
     EXPECT_NE(r.err.find("outside the container root"), std::string::npos) << r.err;

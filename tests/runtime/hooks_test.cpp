@@ -10,17 +10,22 @@ namespace {
 
 using Hooks = RuntimeTest;
 
-nlohmann::json recording_hook(const std::string& shell, const std::string& dir, const std::string& stage) {
+nlohmann::json recording_hook(const std::string& shell, const std::string& dir,
+                              const std::string& stage) {
     // Appends the stage name and saves the state JSON it was given.
     return {{"path", shell},
-            {"args", {"sh", "-c", "cat > " + dir + "/" + stage + ".json; echo " + stage + " >> " + dir + "/order"}}};
+            {"args",
+             {"sh", "-c",
+              "cat > " + dir + "/" + stage + ".json; echo " + stage + " >> " + dir + "/order"}}};
 }
 
 TEST_F(Hooks, AllStagesRunInOrderWithState) {
     std::string log = work_ + "/hooklog";
     mkdir(log.c_str(), 0777);
     auto config = base_config({"sh", "-c", "echo program >> /hooklog/order"});
-    config["mounts"].push_back({{"destination", "/hooklog"}, {"type", "bind"}, {"source", log},
+    config["mounts"].push_back({{"destination", "/hooklog"},
+                                {"type", "bind"},
+                                {"source", log},
                                 {"options", {"bind", "rw"}}});
     // Runtime-namespace hooks and createContainer (before pivot_root) see host paths;
     // startContainer runs inside the container and writes through the bind mount.
@@ -66,7 +71,8 @@ TEST_F(Hooks, FailingCreateRuntimeHookAbortsCreate) {
 
 TEST_F(Hooks, HookTimeoutIsEnforced) {
     auto config = base_config({"true"});
-    config["hooks"]["prestart"] = {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}};
+    config["hooks"]["prestart"] = {
+        {{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}};
     Result r = run_config(config);
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;

@@ -33,8 +33,9 @@ TEST_F(Isolation, HostFilesAreInvisible) {
 
 TEST_F(Isolation, MountMadeInsideStaysInside) {
     std::string tag = "berthtest" + std::to_string(getpid());
-    auto config = base_config({"sh", "-c", "mount -t tmpfs " + tag + " /tmp && grep -c " + tag +
-                                               " /proc/self/mountinfo && sleep 30"});
+    auto config = base_config({"sh", "-c",
+                               "mount -t tmpfs " + tag + " /tmp && grep -c " + tag +
+                                   " /proc/self/mountinfo && sleep 30"});
     config["process"]["capabilities"]["bounding"].push_back("CAP_SYS_ADMIN");
     config["process"]["capabilities"]["effective"].push_back("CAP_SYS_ADMIN");
     config["process"]["capabilities"]["permitted"].push_back("CAP_SYS_ADMIN");
@@ -47,7 +48,8 @@ TEST_F(Isolation, MountMadeInsideStaysInside) {
     // Poll until the container has made its mount (its own view proves the check can fail).
     bool seen_inside = false;
     for (int i = 0; i < 200 && !seen_inside; ++i) {
-        seen_inside = read_text("/proc/" + std::to_string(pid) + "/mountinfo").find(tag) != std::string::npos;
+        seen_inside =
+            read_text("/proc/" + std::to_string(pid) + "/mountinfo").find(tag) != std::string::npos;
         if (!seen_inside) usleep(20000);
     }
     EXPECT_TRUE(seen_inside);
@@ -135,10 +137,16 @@ TEST_F(Isolation, BindMountsAndTmpfsFromTheSpec) {
     std::string shared = work_ + "/shared";
     mkdir(shared.c_str(), 0755);
     write_text(shared + "/hello.txt", "from the host\n");
-    auto config = base_config({"sh", "-c", "cat /data/hello.txt; echo out > /data/reply; touch /scratch/x && echo tmpfs-ok"});
-    config["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", shared},
+    auto config = base_config(
+        {"sh", "-c",
+         "cat /data/hello.txt; echo out > /data/reply; touch /scratch/x && echo tmpfs-ok"});
+    config["mounts"].push_back({{"destination", "/data"},
+                                {"type", "bind"},
+                                {"source", shared},
                                 {"options", {"rbind", "rw"}}});
-    config["mounts"].push_back({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+    config["mounts"].push_back({{"destination", "/scratch"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
                                 {"options", {"size=1m"}}});
     Result r = run_config(config);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -151,8 +159,8 @@ TEST_F(Isolation, NoRuntimeFdLeaksIntoTheContainer) {
     int leaked = open("/etc/hostname", O_RDONLY);
     ASSERT_GE(leaked, 0);
     std::string bundle = write_bundle(base_config({"ls", "/proc/self/fd"}));
-    Result r = run({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, unique_id("fd")}, 60,
-                   leaked);
+    Result r = run({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, unique_id("fd")},
+                   60, leaked);
     close(leaked);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // 0 1 2 and the directory fd ls itself opened.

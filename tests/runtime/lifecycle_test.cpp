@@ -59,7 +59,8 @@ TEST_F(Lifecycle, CreateStartStateDelete) {
 
     ASSERT_EQ(runtime({"start", id}).exit_code, 0);
     EXPECT_EQ(state(id)["status"], "running");
-    EXPECT_TRUE(wait_for_status(this, [&] { return state(id); }, "stopped"));
+    EXPECT_TRUE(wait_for_status(
+        this, [&] { return state(id); }, "stopped"));
     Result again = runtime({"start", id});
     EXPECT_NE(again.exit_code, 0);
     EXPECT_NE(again.err.find("stopped"), std::string::npos) << again.err;
@@ -85,12 +86,13 @@ TEST_F(Lifecycle, MissingProgramExits127WithAClearError) {
 }
 
 TEST_F(Lifecycle, ForegroundRunForwardsSignalsAndReports128PlusN) {
-    std::string bundle = write_bundle(
-        base_config({"sh", "-c", "trap 'echo got-term; exit 3' TERM; while true; do sleep 0.05; done"}));
+    std::string bundle = write_bundle(base_config(
+        {"sh", "-c", "trap 'echo got-term; exit 3' TERM; while true; do sleep 0.05; done"}));
     std::string id = unique_id("sig");
     std::string log = work_ + "/run.log";
     pid_t run = spawn({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, id}, log);
-    ASSERT_TRUE(wait_for_status(this, [&] { return state(id); }, "running"));
+    ASSERT_TRUE(wait_for_status(
+        this, [&] { return state(id); }, "running"));
     usleep(200000);  // let the shell install its trap
     kill(run, SIGTERM);
     EXPECT_EQ(wait_exit(run), 3);
@@ -98,7 +100,8 @@ TEST_F(Lifecycle, ForegroundRunForwardsSignalsAndReports128PlusN) {
 
     std::string id2 = unique_id("sig");
     pid_t run2 = spawn({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, id2}, log);
-    ASSERT_TRUE(wait_for_status(this, [&] { return state(id2); }, "running"));
+    ASSERT_TRUE(wait_for_status(
+        this, [&] { return state(id2); }, "running"));
     ASSERT_EQ(runtime({"kill", id2, "KILL"}).exit_code, 0);
     EXPECT_EQ(wait_exit(run2), 128 + SIGKILL);
     // Foreground run deletes the container when it ends.
@@ -106,7 +109,8 @@ TEST_F(Lifecycle, ForegroundRunForwardsSignalsAndReports128PlusN) {
 }
 
 TEST_F(Lifecycle, KillByNameAndNumberThenDelete) {
-    std::string bundle = write_bundle(base_config({"sh", "-c", "trap 'exit 0' USR1; sleep 100 & wait"}));
+    std::string bundle =
+        write_bundle(base_config({"sh", "-c", "trap 'exit 0' USR1; sleep 100 & wait"}));
     std::string id = unique_id("kill");
     ASSERT_EQ(runtime({"run", "-d", "--bundle", bundle, id}).exit_code, 0);
     Result del = runtime({"delete", id});
@@ -115,14 +119,16 @@ TEST_F(Lifecycle, KillByNameAndNumberThenDelete) {
     EXPECT_NE(runtime({"kill", id, "NOSUCHSIG"}).exit_code, 0);
     usleep(200000);
     ASSERT_EQ(runtime({"kill", id, "SIGUSR1"}).exit_code, 0);
-    EXPECT_TRUE(wait_for_status(this, [&] { return state(id); }, "stopped"));
+    EXPECT_TRUE(wait_for_status(
+        this, [&] { return state(id); }, "stopped"));
     EXPECT_NE(runtime({"kill", id, "9"}).exit_code, 0) << "killing a stopped container must fail";
     EXPECT_EQ(runtime({"delete", id}).exit_code, 0);
 
     std::string id2 = unique_id("kill");
     ASSERT_EQ(runtime({"run", "-d", "--bundle", bundle, id2}).exit_code, 0);
     ASSERT_EQ(runtime({"kill", "--all", id2, "9"}).exit_code, 0);
-    EXPECT_TRUE(wait_for_status(this, [&] { return state(id2); }, "stopped"));
+    EXPECT_TRUE(wait_for_status(
+        this, [&] { return state(id2); }, "stopped"));
     ASSERT_EQ(runtime({"delete", "--force", id2}).exit_code, 0);
 }
 
@@ -162,7 +168,8 @@ TEST_F(Lifecycle, StateStaysTrueWhenTheInitDiesBehindOurBack) {
     ASSERT_EQ(runtime({"create", "--bundle", bundle, id}).exit_code, 0);
     int pid = state(id)["pid"];
     kill(pid, SIGKILL);
-    EXPECT_TRUE(wait_for_status(this, [&] { return state(id); }, "stopped"));
+    EXPECT_TRUE(wait_for_status(
+        this, [&] { return state(id); }, "stopped"));
     EXPECT_NE(runtime({"start", id}).exit_code, 0);
     EXPECT_EQ(runtime({"delete", id}).exit_code, 0);
 }
@@ -171,7 +178,10 @@ TEST_F(Lifecycle, RuntimeKilledDuringCreateLeavesNoInitBehind) {
     auto config = base_config({"true"});
     std::string flag = work_ + "/in-hook";
     config["hooks"]["createRuntime"] = {
-        {{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo $$ > " + flag + ".tmp; mv " + flag + ".tmp " + flag + "; exec sleep 30"}}}};
+        {{"path", "/bin/sh"},
+         {"args",
+          {"sh", "-c",
+           "echo $$ > " + flag + ".tmp; mv " + flag + ".tmp " + flag + "; exec sleep 30"}}}};
     std::string bundle = write_bundle(config);
     std::string id = unique_id("half");
     pid_t create = spawn({kRuntimeBinary, "--root", root_, "create", "--bundle", bundle, id},
@@ -184,7 +194,8 @@ TEST_F(Lifecycle, RuntimeKilledDuringCreateLeavesNoInitBehind) {
     kill(create, SIGKILL);
     wait_exit(create);
     // The init dies with its parent; the state says so and delete cleans up.
-    EXPECT_TRUE(wait_for_status(this, [&] { return state(id); }, "stopped"));
+    EXPECT_TRUE(wait_for_status(
+        this, [&] { return state(id); }, "stopped"));
     EXPECT_FALSE(is_running(pid));
     EXPECT_EQ(runtime({"delete", id}).exit_code, 0);
     // The orphaned hook outlives the killed runtime; end it by the pid it wrote.

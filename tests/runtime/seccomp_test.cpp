@@ -11,7 +11,7 @@ namespace {
 using nlohmann::json;
 
 class Seccomp : public RuntimeTest {
-protected:
+  protected:
     // base_config with a writable tmpfs on /tmp, so a refused mkdir there is the filter's doing.
     json config_with_tmp(const std::string& script) const {
         json config = base_config({"sh", "-c", script});
@@ -115,7 +115,8 @@ TEST_F(Seccomp, CompiledFilterIsCachedAndAForgedEntryIsIgnored) {
     Result first = run_config(config);
     EXPECT_NE(first.exit_code, 0);
     std::vector<std::filesystem::path> entries;
-    for (const auto& e : std::filesystem::directory_iterator(root_ + "/.seccomp-cache")) entries.push_back(e.path());
+    for (const auto& e : std::filesystem::directory_iterator(root_ + "/.seccomp-cache"))
+        entries.push_back(e.path());
     ASSERT_EQ(entries.size(), 1u);
     // An entry whose key does not match (here: garbage) is recompiled, never trusted.
     write_text(entries[0], "999\nnot a profile");

@@ -17,7 +17,7 @@ const char* const kRuntimeBinary = BERTH_RUNTIME_BINARY;
 namespace {
 
 class RootfsEnvironment : public ::testing::Environment {
-public:
+  public:
     void SetUp() override {
         dir_ = make_temp_dir("berth-rootfs");
         rootfs_ = dir_ + "/busybox";
@@ -33,7 +33,9 @@ RootfsEnvironment* environment =
 
 }  // namespace
 
-const std::string& busybox_rootfs() { return environment->rootfs_; }
+const std::string& busybox_rootfs() {
+    return environment->rootfs_;
+}
 
 std::string make_temp_dir(const std::string& prefix) {
     std::string pattern = "/tmp/" + prefix + "-XXXXXX";

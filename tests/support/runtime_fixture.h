@@ -20,7 +20,7 @@ std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
 
 class RuntimeTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
 
@@ -34,8 +34,8 @@ protected:
     std::string unique_id(const std::string& stem);
     nlohmann::json state(const std::string& id) const;
 
-    std::string work_;   // per-test scratch directory
-    std::string root_;   // --root for berth-runtime
+    std::string work_;  // per-test scratch directory
+    std::string root_;  // --root for berth-runtime
     int counter_ = 0;
 };
 

@@ -7,7 +7,8 @@ namespace berth::runtime {
 namespace {
 
 TEST(MountOptions, FlagsPropagationAndFilesystemParameters) {
-    MountRequest r = parse_mount_options({"rbind", "ro", "nosuid", "rslave", "mode=755", "newinstance"});
+    MountRequest r =
+        parse_mount_options({"rbind", "ro", "nosuid", "rslave", "mode=755", "newinstance"});
     EXPECT_TRUE(r.bind);
     EXPECT_TRUE(r.recursive);
     EXPECT_EQ(r.attr_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID));

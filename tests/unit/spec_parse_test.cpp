@@ -44,7 +44,8 @@ TEST(SpecParse, ErrorsNameTheField) {
     EXPECT_NE(error_of(c).find("linux.namespaces[6].type"), std::string::npos) << error_of(c);
     c = base;
     c["linux"]["namespaces"].push_back({{"type", "user"}});
-    EXPECT_NE(error_of(c).find("needs uidMappings and gidMappings"), std::string::npos) << error_of(c);
+    EXPECT_NE(error_of(c).find("needs uidMappings and gidMappings"), std::string::npos)
+        << error_of(c);
     c = base;
     c["linux"]["namespaces"].push_back({{"type", "pid"}});
     EXPECT_NE(error_of(c).find("listed twice"), std::string::npos);
@@ -112,8 +113,10 @@ TEST(Features, IsJsonListingWhatWeImplement) {
     json f = json::parse(features_json());
     EXPECT_EQ(f["ociVersionMax"], "1.2.0");
     EXPECT_EQ(f["hooks"].size(), 6u);
-    EXPECT_NE(std::find(f["mountOptions"].begin(), f["mountOptions"].end(), "rbind"), f["mountOptions"].end());
-    EXPECT_NE(std::find(f["linux"]["capabilities"].begin(), f["linux"]["capabilities"].end(), "CAP_SYS_ADMIN"),
+    EXPECT_NE(std::find(f["mountOptions"].begin(), f["mountOptions"].end(), "rbind"),
+              f["mountOptions"].end());
+    EXPECT_NE(std::find(f["linux"]["capabilities"].begin(), f["linux"]["capabilities"].end(),
+                        "CAP_SYS_ADMIN"),
               f["linux"]["capabilities"].end());
 }
 

@@ -9,12 +9,12 @@
 namespace berth {
 
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string& message, int errno_value = 0)
         : std::runtime_error(message), errno_(errno_value) {}
     int errno_value() const noexcept { return errno_; }
 
-private:
+  private:
     int errno_;
 };
 

@@ -67,7 +67,7 @@ struct ExecOptions {
 };
 
 class Runtime {
-public:
+  public:
     explicit Runtime(std::string state_root);
 
     // Returns once the container's init exists in all its namespaces and waits for start().
@@ -93,7 +93,7 @@ public:
     // until the container stops.
     void stream_events(const std::string& id, int interval_seconds, bool stats_only) const;
 
-private:
+  private:
     std::string root_;
 };
 

@@ -29,9 +29,10 @@
 # private tmpfs in its place (crun still writes <id>/cgroup.procs there, which
 # would otherwise leak onto the host's /sys/fs/cgroup tmpfs), and runs ALL
 # runtimes directly in that namespace, with no wrapper around any of them. The
-# cgroup v1 hierarchies stay mounted, so runc and crun create and remove their
-# v1 cgroups as on the host; berth-runtime does not touch cgroups yet. The
-# host's mounts are not changed.
+# cgroup v1 hierarchies stay mounted, so every runtime sees a pure cgroup v1
+# host and creates and removes its v1 cgroups there (berth-runtime under
+# <controller>/berth/ID, runc and crun under <controller>/ID). The host's
+# mounts are not changed.
 #
 # What is measured:
 #   * wall time of each `run` (fork+exec of the runtime until it has reaped the
@@ -45,8 +46,10 @@
 # Leaves nothing behind: every container gets a unique id, leftovers are
 # `delete --force`d, the work dir is removed (its mounts live only in the
 # private namespace); state dirs and processes are checked at the end, and the
-# whole /sys/fs/cgroup tree (the cgroup2 one included) is compared from the
-# host's view before and after (warning + non-zero exit on leftovers).
+# /sys/fs/cgroup tree (the cgroup2 one included) is compared from the host's
+# view before and after: a new dir carrying this run's id tag is a leftover
+# (warning + non-zero exit); other new dirs (a runtime's shared parent such as
+# <controller>/berth, or other work on the machine) are listed as a note.
 set -euo pipefail
 export LC_ALL=C   # EPOCHREALTIME must use '.' as the decimal point
 
@@ -67,7 +70,7 @@ while [[ $# -gt 0 ]]; do
         --rss-runs=*) RSS_RUNS=${1#*=}; shift ;;
         --repeat) [[ $# -ge 2 ]] || { echo "--repeat needs R" >&2; exit 2; }; REPEAT=$2; shift 2 ;;
         --repeat=*) REPEAT=${1#*=}; shift ;;
-        -h|--help) sed -n '2,49p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,52p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) if [[ $1 =~ ^[0-9]+$ && $1 -gt 0 ]]; then N=$1; shift; else echo "bad argument: $1" >&2; exit 2; fi ;;
     esac
 done
@@ -113,10 +116,15 @@ if [[ -z ${_BERTH_BENCH_INNER:-} ]]; then
         echo "warning: processes still running for this benchmark:" >&2; pgrep -a -f -- "$TAG" >&2; leftover=1
     fi
     cgroup_dirs > "$W/cgroups.after"
-    if ! diff -q "$W/cgroups.before" "$W/cgroups.after" >/dev/null; then
-        echo "warning: cgroup directories changed during the run:" >&2
-        diff "$W/cgroups.before" "$W/cgroups.after" | grep '^[<>]' | head -20 >&2
+    comm -13 "$W/cgroups.before" "$W/cgroups.after" > "$W/cgroups.new"
+    if grep -qF -- "$TAG" "$W/cgroups.new"; then
+        echo "warning: cgroups left for this benchmark's containers:" >&2
+        grep -F -- "$TAG" "$W/cgroups.new" | head -20 >&2
         leftover=1
+    fi
+    if grep -vqF -- "$TAG" "$W/cgroups.new"; then
+        echo "note: other cgroup dirs appeared during the run (not named after our ids; left alone):" >&2
+        grep -vF -- "$TAG" "$W/cgroups.new" | head -10 >&2
     fi
     [[ $rc -ne 0 ]] && exit "$rc"
     exit "$leftover"
@@ -384,8 +392,8 @@ fi
 # ------------------------------------------------------------------ leftovers
 leftover=0
 if [[ $UNMOUNTED -eq 1 ]]; then
-    stale=$(find /sys/fs/cgroup/unified -mindepth 1 -maxdepth 1 -type d -name "$TAG-*" | wc -l)
-    [[ $stale -gt 0 ]] && echo "note: $stale dirs left by runtimes in the private tmpfs stand-in for /sys/fs/cgroup/unified (crun); discarded with the namespace" >&2
+    stale=$(find /sys/fs/cgroup/unified -mindepth 1 -type d -name "$TAG-*" | wc -l)
+    [[ $stale -gt 0 ]] && echo "note: $stale dirs named after our ids are left in the private tmpfs stand-in for /sys/fs/cgroup/unified (crun 1.8.1 writes <id>/cgroup.procs there, so its rmdir fails); discarded with the namespace" >&2
 fi
 for label in "${NAMES[@]}"; do
     if [[ -n $(ls -A "$W/state-$label" 2>/dev/null) ]]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# runtime_lifecycle.sh [N] [--repeat R] [--markdown FILE] [--rss-runs K]
+# runtime_lifecycle.sh [N] [--repeat R] [--markdown FILE] [--rss-runs K] [--realistic]
 #
 # OCI lifecycle benchmark: N sequential `RUNTIME --root STATE run ID` of
 # /bin/true in a busybox bundle (run from the bundle directory), for
@@ -9,6 +9,9 @@
 # counted.
 #
 #   N              runs per runtime and repeat (default 20)
+#   --realistic    the hardened config users run: `berth-runtime spec` (Docker's 14
+#                  capabilities, masked and read-only paths, the default seccomp
+#                  profile, no_new_privs, rlimits) instead of a trimmed `runc spec`
 #   --repeat R     repeat the whole measurement R times (default 1); the table
 #                  reports, per runtime, the median across repeats of each
 #                  repeat's median (and of each repeat's total); every repeat's
@@ -70,6 +73,7 @@ while [[ $# -gt 0 ]]; do
         --rss-runs=*) RSS_RUNS=${1#*=}; shift ;;
         --repeat) [[ $# -ge 2 ]] || { echo "--repeat needs R" >&2; exit 2; }; REPEAT=$2; shift 2 ;;
         --repeat=*) REPEAT=${1#*=}; shift ;;
+        --realistic) REALISTIC=1; shift ;;
         -h|--help) sed -n '2,52p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) if [[ $1 =~ ^[0-9]+$ && $1 -gt 0 ]]; then N=$1; shift; else echo "bad argument: $1" >&2; exit 2; fi ;;
     esac
@@ -192,13 +196,22 @@ K=${#NAMES[@]}
 mkdir -p "$BUNDLE"
 "$REPO/rootfs-fixtures/busybox-rootfs.sh" "$BUNDLE/rootfs"
 SPEC_RUNTIME=${RUNC:-${BIN[${NAMES[0]}]}}
+CONFIG_DESC='`runc spec` edited: args [/bin/true], terminal false, namespaces pid ipc uts mount network, mounts /proc /dev /dev/pts /dev/shm /dev/mqueue /sys'
+if [[ ${REALISTIC:-0} == 1 ]]; then
+    SPEC_RUNTIME=$BERTH
+    CONFIG_DESC='realistic: `berth-runtime spec` as is (Docker caps, masked/read-only paths, default seccomp profile, no_new_privs, 6 namespaces) with args [/bin/true]'
+fi
 (cd "$BUNDLE" && "$SPEC_RUNTIME" spec)     # writes ./config.json
-python3 - "$BUNDLE/config.json" <<'PY'
+python3 - "$BUNDLE/config.json" "${REALISTIC:-0}" <<'PY'
 import json, sys
 path = sys.argv[1]
 with open(path) as f:
     c = json.load(f)
 c["process"]["args"] = ["/bin/true"]
+if sys.argv[2] == "1":      # keep berth's hardened defaults as they are
+    with open(path, "w") as f:
+        json.dump(c, f, indent=2)
+    sys.exit(0)
 c["process"]["terminal"] = False
 c["process"]["cwd"] = "/"
 c["root"] = {"path": "rootfs", "readonly": True}
@@ -379,7 +392,7 @@ if [[ -n $MARKDOWN ]]; then
         echo
         echo "- $NOTES"
         echo "- command: \`$ORIG_CMD\` (cwd \`$ORIG_PWD\`${BERTH_RUNTIME:+, BERTH_RUNTIME=$BERTH_RUNTIME})"
-        echo "- per-run command: \`RUNTIME --root STATE run ID\` from the bundle dir, unique ID per run, rounds interleaved with rotating order (${NAMES[*]}), 1 warm-up run each per repeat, $RSS_RUNS separate RSS runs each; bundle: busybox fixture rootfs (read-only), \`runc spec\` edited: args [/bin/true], terminal false, namespaces pid ipc uts mount network, mounts /proc /dev /dev/pts /dev/shm /dev/mqueue /sys"
+        echo "- per-run command: \`RUNTIME --root STATE run ID\` from the bundle dir, unique ID per run, rounds interleaved with rotating order (${NAMES[*]}), 1 warm-up run each per repeat, $RSS_RUNS separate RSS runs each; bundle: busybox fixture rootfs (read-only), $CONFIG_DESC"
         echo "- machine: nproc $(nproc), kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), loadavg before: $LOADAVG"
         echo "- versions: ${VERSIONS[*]}"
         for label in "${NAMES[@]}"; do
@@ -396,8 +409,9 @@ if [[ $UNMOUNTED -eq 1 ]]; then
     [[ $stale -gt 0 ]] && echo "note: $stale dirs named after our ids are left in the private tmpfs stand-in for /sys/fs/cgroup/unified (crun 1.8.1 writes <id>/cgroup.procs there, so its rmdir fails); discarded with the namespace" >&2
 fi
 for label in "${NAMES[@]}"; do
-    if [[ -n $(ls -A "$W/state-$label" 2>/dev/null) ]]; then
-        echo "warning: $label left state: $(ls -A "$W/state-$label" | tr '\n' ' ')" >&2; leftover=1
+    # Container state only: berth's shared compiled-seccomp cache (.seccomp-cache) is meant to stay.
+    if [[ -n $(ls "$W/state-$label" 2>/dev/null) ]]; then
+        echo "warning: $label left state: $(ls "$W/state-$label" | tr '\n' ' ')" >&2; leftover=1
     fi
 done
 

@@ -7,8 +7,8 @@
 
 namespace berth::runtime {
 
-std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path);
-std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path);
+std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path, bool remove_parent);
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path, bool remove_parent);
 std::unique_ptr<Cgroup> load_cgroup_v1(const nlohmann::json& record);
 std::unique_ptr<Cgroup> load_cgroup_v2(const nlohmann::json& record);
 
@@ -30,8 +30,11 @@ std::string host_cgroup_controllers() {
 }
 
 std::unique_ptr<Cgroup> make_cgroup(const std::string& cgroups_path, const std::string& id) {
-    std::string path = cgroups_path.empty() ? "berth/" + id : cgroups_path;
-    return is_pure_cgroup2_host() ? make_cgroup_v2(path) : make_cgroup_v1(path);
+    // The default parent "berth" is shared by every container; whichever container is deleted
+    // last removes it (cgroups_path set explicitly: only what this container created goes).
+    bool default_path = cgroups_path.empty();
+    std::string path = default_path ? "berth/" + id : cgroups_path;
+    return is_pure_cgroup2_host() ? make_cgroup_v2(path, default_path) : make_cgroup_v1(path, default_path);
 }
 
 std::unique_ptr<Cgroup> load_cgroup(const nlohmann::json& record) {

@@ -69,20 +69,25 @@ std::vector<pid_t> read_procs(const std::string& dir) {
 }
 
 std::vector<std::string> make_dirs(const std::string& path) {
-    std::vector<std::string> created;
-    size_t pos = 1;
-    while (pos <= path.size()) {
-        size_t next = path.find('/', pos);
-        if (next == std::string::npos) next = path.size();
-        std::string prefix = path.substr(0, next);
-        if (::mkdir(prefix.c_str(), 0755) == 0)
-            created.push_back(prefix);
-        else if (errno != EEXIST)
-            throw_errno("create cgroup " + prefix);
-        pos = next + 1;
+    // Usually only the leaf is missing: one mkdir. Parents are made on ENOENT, and a parent
+    // removed by a container being deleted at the same moment is simply made again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        if (::mkdir(path.c_str(), 0755) == 0) return {path};
+        if (errno == EEXIST) return {};
+        if (errno != ENOENT) throw_errno("create cgroup " + path);
+        size_t slash = path.rfind('/');
+        if (slash == 0 || slash == std::string::npos) throw_errno("create cgroup " + path);
+        std::vector<std::string> created = make_dirs(path.substr(0, slash));
+        if (::mkdir(path.c_str(), 0755) == 0) {
+            created.push_back(path);
+            return created;
+        }
+        if (errno == EEXIST) return created;
     }
-    return created;
+    throw_errno("create cgroup " + path);
 }
+
+std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 void remove_cgroup_dir(const std::string& path) {
     bool removed = wait_until(2000, [&] { return ::rmdir(path.c_str()) == 0 || errno == ENOENT; });

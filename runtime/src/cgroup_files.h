@@ -21,6 +21,7 @@ std::map<std::string, uint64_t> read_flat_keyed(const std::string& dir, const st
 std::vector<pid_t> read_procs(const std::string& dir);
 // mkdir -p; returns the directories it created, outermost first.
 std::vector<std::string> make_dirs(const std::string& path);
+std::string parent_dir(const std::string& path);
 // rmdir of a cgroup, retrying while the kernel still tears down its last tasks.
 void remove_cgroup_dir(const std::string& path);
 // Polls `predicate` every 10 ms for up to timeout_ms.

@@ -219,12 +219,15 @@ class CgroupV1 : public Cgroup {
 
 }  // namespace
 
-std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path) {
+std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path, bool remove_parent) {
     std::map<std::string, std::string> paths;
-    for (const V1Hierarchy& h : v1_hierarchies(kV1Controllers))
+    std::vector<std::string> removable;  // removed on destroy when empty, parents first here
+    for (const V1Hierarchy& h : v1_hierarchies(kV1Controllers)) {
         paths[h.controller] = join_cgroup_path(h.mountpoint, h.own_path, cgroups_path);
+        if (remove_parent) removable.push_back(parent_dir(paths[h.controller]));
+    }
     if (paths.empty()) throw Error("no cgroup v1 hierarchies are mounted on this host");
-    return std::make_unique<CgroupV1>(std::move(paths), std::vector<std::string>{});
+    return std::make_unique<CgroupV1>(std::move(paths), std::move(removable));
 }
 
 std::unique_ptr<Cgroup> load_cgroup_v1(const nlohmann::json& record) {

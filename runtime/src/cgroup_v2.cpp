@@ -39,7 +39,7 @@ class CgroupV2 : public Cgroup {
     std::string version() const override { return "v2"; }
 
     void create() override {
-        created_ = make_dirs(path_);
+        for (std::string& dir : make_dirs(path_)) created_.push_back(std::move(dir));
         enable_controllers();
     }
 
@@ -203,9 +203,11 @@ class CgroupV2 : public Cgroup {
 
 }  // namespace
 
-std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path) {
-    return std::make_unique<CgroupV2>(join_cgroup_path(kMount, own_v2_path(), cgroups_path),
-                                      std::vector<std::string>{});
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path, bool remove_parent) {
+    std::string path = join_cgroup_path(kMount, own_v2_path(), cgroups_path);
+    std::vector<std::string> removable;
+    if (remove_parent) removable.push_back(parent_dir(path));
+    return std::make_unique<CgroupV2>(path, std::move(removable));
 }
 
 std::unique_ptr<Cgroup> load_cgroup_v2(const nlohmann::json& record) {

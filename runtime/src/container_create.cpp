@@ -240,6 +240,8 @@ pid_t create_container(const StateStore& store, const std::string& id,
     record.pid_start_time = stat->start_time;
     const Namespace* pid_ns = spec.find_namespace(NamespaceType::pid);
     record.own_pid_namespace = pid_ns && pid_ns->path.empty();
+    record.has_poststart = !spec.hooks.poststart.empty();
+    record.has_poststop = !spec.hooks.poststop.empty();
     // Done from here: in a user namespace the init has no rights over its own oom score.
     if (spec.process.oom_score_adj)
         write_existing_file("/proc/" + std::to_string(pid) + "/oom_score_adj",

@@ -59,6 +59,18 @@ std::vector<pid_t> container_pids_with_init_first(const ContainerRecord& record)
     return pids;
 }
 
+void run_poststop_hooks(const StateStore& store, const ContainerState& state) {
+    try {
+        Spec spec = load_saved_spec(store, state.id);
+        ContainerState stopped = state;
+        stopped.status = Status::stopped;
+        stopped.pid = 0;
+        run_hooks_warn(spec.hooks.poststop, "poststop", state_json(stopped));
+    } catch (const Error&) {
+        // A damaged config copy must not keep a dead container's state around forever.
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<Cgroup> cgroup_of(const ContainerRecord& record) {
@@ -91,6 +103,7 @@ void start_container(const StateStore& store, const std::string& id) {
         failure.append(buf, static_cast<size_t>(got));
     }
     if (!failure.empty()) throw Error(failure);
+    if (!record.has_poststart) return;
     Spec spec = load_saved_spec(store, id);
     state.status = Status::running;
     run_hooks_warn(spec.hooks.poststart, "poststart", state_json(state));
@@ -113,15 +126,7 @@ void destroy_container(const StateStore& store, const ContainerRecord& record) {
             throw Error("container \"" + s.id + "\": processes remain in its cgroup after SIGKILL");
         cgroup->destroy();
     }
-    try {
-        Spec spec = load_saved_spec(store, s.id);
-        ContainerState stopped = s;
-        stopped.status = Status::stopped;
-        stopped.pid = 0;
-        run_hooks_warn(spec.hooks.poststop, "poststop", state_json(stopped));
-    } catch (const Error&) {
-        // A damaged config copy must not keep a dead container's state around forever.
-    }
+    if (record.has_poststop) run_poststop_hooks(store, s);
     store.remove_dir(s.id);
 }
 

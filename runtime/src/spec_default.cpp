@@ -9,7 +9,7 @@ namespace berth::runtime {
 
 std::string default_spec_json() {
     auto doc = nlohmann::ordered_json::parse(R"JSON({
-  "ociVersion": "1.2.0",
+  "ociVersion": "1.0.2",
   "process": {
     "terminal": false,
     "user": {"uid": 0, "gid": 0},

@@ -82,6 +82,7 @@ void StateStore::save(const ContainerRecord& record) const {
                 {"pidStartTime", record.pid_start_time},
                 {"ownPidNamespace", record.own_pid_namespace},
                 {"cgroup", record.cgroup_json.empty() ? json() : json::parse(record.cgroup_json)},
+                {"hasPoststart", record.has_poststart}, {"hasPoststop", record.has_poststop},
                 {"bundle", s.bundle},
                 {"rootfs", s.rootfs},
                 {"created", s.created},
@@ -109,6 +110,8 @@ ContainerRecord StateStore::load(const std::string& id) const {
     s.pid = doc.value("pid", 0);
     record.pid_start_time = doc.value("pidStartTime", uint64_t{0});
     record.own_pid_namespace = doc.value("ownPidNamespace", true);
+    record.has_poststart = doc.value("hasPoststart", true);
+    record.has_poststop = doc.value("hasPoststop", true);
     if (doc.contains("cgroup") && doc["cgroup"].is_object())
         record.cgroup_json = doc["cgroup"].dump();
     s.bundle = doc.value("bundle", "");

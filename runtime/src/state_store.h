@@ -18,6 +18,9 @@ struct ContainerRecord {
     uint64_t pid_start_time = 0;
     bool own_pid_namespace = true;
     std::string cgroup_json;  // the cgroup driver's record; empty when cgroups are disabled
+    // Whether start/delete must read the saved config for hooks (most containers have none,
+    // and parsing a config with a seccomp profile costs more than the rest of `start`).
+    bool has_poststart = false, has_poststop = false;
 };
 
 class StateStore {

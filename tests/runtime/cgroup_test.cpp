@@ -155,6 +155,22 @@ TEST_F(Cgroups, CgroupIsBeneathOursAndRemovedOnDelete) {
     (void)own;
 }
 
+TEST_F(Cgroups, DefaultParentGoesWithTheLastContainer) {
+    auto config = base_config({"sleep", "30"});
+    std::string a = unique_id("cgdefault"), b = unique_id("cgdefault");
+    ASSERT_EQ(runtime({"run", "-d", "--bundle", write_bundle(config), a}).exit_code, 0);
+    ASSERT_EQ(runtime({"run", "-d", "--bundle", write_bundle(config), b}).exit_code, 0);
+    auto record = nlohmann::json::parse(read_text(root_ + "/" + a + "/state.json"))["cgroup"];
+    std::string leaf = record["version"] == "v2" ? record["path"].get<std::string>()
+                                                 : record["paths"]["pids"].get<std::string>();
+    std::string parent = std::filesystem::path(leaf).parent_path();
+    EXPECT_EQ(std::filesystem::path(parent).filename(), "berth");
+    ASSERT_EQ(runtime({"delete", "--force", a}).exit_code, 0);
+    EXPECT_TRUE(std::filesystem::exists(parent)) << "still used by " << b;
+    ASSERT_EQ(runtime({"delete", "--force", b}).exit_code, 0);
+    EXPECT_FALSE(std::filesystem::exists(parent));
+}
+
 TEST_F(Cgroups, KillAllReachesEveryProcess) {
     auto config =
         limited_config({"sh", "-c", "sleep 100 & sleep 100 & wait"}, nlohmann::json::object());

@@ -46,7 +46,7 @@ TEST_F(Lifecycle, CreateStartStateDelete) {
     EXPECT_EQ(s["status"], "created");
     EXPECT_EQ(s["id"], id);
     EXPECT_EQ(s["bundle"], bundle);
-    EXPECT_EQ(s["ociVersion"], "1.2.0");
+    EXPECT_EQ(s["ociVersion"], "1.0.2");
     int pid = s["pid"];
     EXPECT_GT(pid, 0);
     EXPECT_EQ(read_text(pid_file), std::to_string(pid));

@@ -1,6 +1,5 @@
 #include <sys/stat.h>
 
-#include <pwd.h>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -17,10 +16,6 @@ namespace {
 
 using runtime::Runtime;
 
-std::string user_name(uid_t uid) {
-    passwd* pw = getpwuid(uid);
-    return pw ? pw->pw_name : std::to_string(uid);
-}
 
 void print_list(const std::vector<runtime::ContainerState>& states, const std::string& format,
                 bool quiet) {
@@ -95,7 +90,7 @@ void add_info_commands(CLI::App& app, const GlobalFlags& globals, Action& action
             }
             std::printf("%-10s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
             for (const auto& p : processes)
-                std::printf("%-10s %-8d %-8d %s\n", user_name(p.uid).c_str(), p.pid, p.ppid,
+                std::printf("%-10s %-8d %-8d %s\n", std::to_string(p.uid).c_str(), p.pid, p.ppid,
                             p.command.c_str());
             return 0;
         };

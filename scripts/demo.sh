@@ -12,8 +12,22 @@ trap 'rm -rf "$WORK"' EXIT
 bash rootfs-fixtures/busybox-rootfs.sh "$WORK/bundle/rootfs" 2>/dev/null
 "$RUNTIME" spec --bundle "$WORK/bundle"
 # The default spec runs "sh"; show the container's own view instead.
-sed -i 's|"args": \["sh"\]|"args": ["sh", "-c", "echo \\"hostname: $(hostname)\\"; echo \\"processes (PID 1 is this shell):\\"; ps -o pid,user,args; echo \\"id: $(id)\\"; echo \\"network: $(ls /sys/class/net)\\""]|' "$WORK/bundle/config.json"
+set_args() {  # replaces the process args of the spec-written config.json (no jq on a fresh host)
+    sed -z -i "s|\"args\": \[\n      \"sh\"\n    \]|\"args\": $1|" "$WORK/bundle/config.json"
+}
+cp "$WORK/bundle/config.json" "$WORK/bundle/config.orig"
+set_args '["sh", "-c", "echo hostname: $(hostname); echo processes, PID 1 is this shell:; ps -o pid,user,args; echo id: $(id); echo network: $(ls /sys/class/net)"]'
 echo "== berth-runtime run demo (bundle $WORK/bundle)"
 "$RUNTIME" --root "$WORK/state" run --bundle "$WORK/bundle" "demo-$$"
 echo "== features"
-"$RUNTIME" features | head -5
+"$RUNTIME" features | grep -E '"io.berth|ociVersionMax'
+
+echo "== berth image load + ls (an OCI layout built from busybox-static, into a private store)"
+bash rootfs-fixtures/oci-image.sh busybox "$WORK/busybox-oci" >/dev/null 2>&1
+build/bin/berth --root "$WORK/store" image load --input "$WORK/busybox-oci"
+build/bin/berth --root "$WORK/store" image ls
+echo "== cgroup limits: pids.max 5 stops a fork loop"
+cp "$WORK/bundle/config.orig" "$WORK/bundle/config.json"
+set_args '["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 \& done; echo started"]'
+sed -z -i 's|"linux": {|"linux": {\n    "resources": {"pids": {"limit": 5}},|' "$WORK/bundle/config.json"
+"$RUNTIME" --root "$WORK/state" run --bundle "$WORK/bundle" "demo-limits-$$" || true

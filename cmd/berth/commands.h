@@ -1,0 +1,18 @@
+// berth's verb groups: each adds its subcommands and sets `action` to what runs after parsing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace berth::cli {
+
+struct GlobalFlags {
+    std::string root = "/var/lib/berth";
+};
+
+using Action = std::function<int()>;
+
+void add_image_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+
+}  // namespace berth::cli

@@ -1,0 +1,32 @@
+// Where `load` reads an archive's files from: a directory (OCI layout) or a tar (OCI layout
+// or docker save). Names are archive-relative; nothing is trusted until its digest matched.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "berth/images/digest.h"
+
+namespace berth::images {
+
+class Store;
+
+class LoadSource {
+  public:
+    virtual ~LoadSource() = default;
+    virtual bool has(const std::string& name) = 0;
+    // Whole small file (metadata); an Error if missing or larger than max.
+    virtual std::string read(const std::string& name, size_t max = 4 << 20) = 0;
+    virtual Digest digest_of(const std::string& name) = 0;
+    virtual int64_t size_of(const std::string& name) = 0;
+    // Stores the file as a blob; an Error naming `expected` if the content hashes otherwise.
+    virtual void put_blob(const std::string& name, const Digest& expected, Store& store) = 0;
+};
+
+std::unique_ptr<LoadSource> open_dir_source(const std::string& dir);
+// Reads the whole tar once, staging every regular file under the store's tmp/; more than
+// `limit` bytes of content is refused (a compressed archive can be a bomb too).
+std::unique_ptr<LoadSource> open_tar_source(const std::string& tar, Store& store, uint64_t limit);
+
+}  // namespace berth::images

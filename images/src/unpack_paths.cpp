@@ -1,0 +1,69 @@
+#include "unpack_paths.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "berth/error.h"
+
+namespace berth::images {
+
+std::vector<std::string> clean_entry_path(const std::string& name, const std::string& what) {
+    // Bounds the depth of any tree a layer can build, so the recursive removal of whiteouts and
+    // of whole layers cannot exhaust the stack.
+    if (name.size() > PATH_MAX) throw Error(what.substr(0, 200) + "...: path longer than PATH_MAX");
+    std::vector<std::string> comps;
+    size_t pos = 0;
+    while (pos <= name.size()) {
+        size_t next = name.find('/', pos);
+        if (next == std::string::npos) next = name.size();
+        std::string comp = name.substr(pos, next - pos);
+        pos = next + 1;
+        if (comp.empty() || comp == ".") continue;
+        if (comp == "..") throw Error(what + ": \"..\" in the path escapes the layer");
+        comps.push_back(comp);
+    }
+    return comps;
+}
+
+std::string join_path(const std::vector<std::string>& comps) {
+    std::string out;
+    for (const std::string& c : comps) out += (out.empty() ? "" : "/") + c;
+    return out.empty() ? "." : out;
+}
+
+UniqueFd open_dirs(int root_fd, const std::vector<std::string>& comps, size_t count, bool create,
+                   const std::string& what) {
+    UniqueFd cur(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+    if (!cur) throw_errno(what + ": dup layer root");
+    for (size_t i = 0; i < count; ++i) {
+        const std::string& comp = comps[i];
+        const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        int fd = ::openat(cur.get(), comp.c_str(), flags);
+        if (fd < 0 && errno == ENOENT && create) {
+            if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0 && errno != EEXIST)
+                throw_errno(what + ": mkdir " + comp);
+            fd = ::openat(cur.get(), comp.c_str(), flags);
+        }
+        if (fd < 0) {
+            int err = errno;
+            std::vector<std::string> prefix(comps.begin(), comps.begin() + i + 1);
+            if (err == ELOOP || err == ENOTDIR) {
+                struct stat st;
+                bool link = ::fstatat(cur.get(), comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            S_ISLNK(st.st_mode);
+                throw Error(what + ": parent " + join_path(prefix) +
+                                (link ? " is a symlink; refusing to write through it"
+                                      : " is not a directory"),
+                            err);
+            }
+            throw_errno(what + ": open " + join_path(prefix), err);
+        }
+        cur.reset(fd);
+    }
+    return cur;
+}
+
+}  // namespace berth::images

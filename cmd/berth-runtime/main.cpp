@@ -1,5 +1,6 @@
 // berth-runtime: an OCI runtime with runc's command line.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
 #include "berth/error.h"
@@ -7,6 +8,9 @@
 
 int main(int argc, char** argv) {
     using namespace berth::cli;
+    // Writes to hooks, sockets and pipes report EPIPE instead of killing the runtime; the
+    // container's program gets default dispositions back before exec.
+    ::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"berth-runtime: run OCI bundles under Linux namespaces (runc-compatible CLI)",
                  "berth-runtime"};
     app.require_subcommand(1);

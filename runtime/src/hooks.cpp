@@ -44,8 +44,8 @@ void run_hook(const Hook& hook, const char* stage, const std::string& state_json
     }
     input.read_end.reset();
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    // A hook that ignores its stdin must not make us fail or block: EPIPE is fine.
-    ::signal(SIGPIPE, SIG_IGN);
+    // A hook that ignores its stdin must not make us fail or block: the CLI ignores SIGPIPE,
+    // so an early-exiting hook only costs an EPIPE here.
     const std::string payload = state_json;
     [[maybe_unused]] ssize_t written =
         ::write(input.write_end.get(), payload.data(), payload.size());

@@ -18,6 +18,17 @@ namespace {
 
 using Lifecycle = RuntimeTest;
 
+// Waits until the container's shell has created `name` in its /dev/shm (a tmpfs of its own):
+// the signal it traps is installed by then.
+bool wait_for_container_file(int pid, const std::string& name) {
+    std::string path = "/proc/" + std::to_string(pid) + "/root/dev/shm/" + name;
+    for (int i = 0; i < 500; ++i) {
+        if (access(path.c_str(), F_OK) == 0) return true;
+        usleep(20000);
+    }
+    return false;
+}
+
 // Alive and not a zombie waiting for whoever inherited it to reap it.
 bool is_running(int pid) {
     std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
@@ -89,14 +100,16 @@ TEST_F(Lifecycle, MissingProgramExits127WithAClearError) {
 }
 
 TEST_F(Lifecycle, ForegroundRunForwardsSignalsAndReports128PlusN) {
-    std::string bundle = write_bundle(base_config(
-        {"sh", "-c", "trap 'echo got-term; exit 3' TERM; while true; do sleep 0.05; done"}));
+    std::string bundle =
+        write_bundle(base_config({"sh", "-c",
+                                  "trap 'echo got-term; exit 3' TERM; touch /dev/shm/ready; while "
+                                  "true; do sleep 0.05; done"}));
     std::string id = unique_id("sig");
     std::string log = work_ + "/run.log";
     pid_t run = spawn({kRuntimeBinary, "--root", root_, "run", "--bundle", bundle, id}, log);
     ASSERT_TRUE(wait_for_status(
         this, [&] { return state(id); }, "running"));
-    usleep(200000);  // let the shell install its trap
+    ASSERT_TRUE(wait_for_container_file(state(id)["pid"], "ready"));
     kill(run, SIGTERM);
     EXPECT_EQ(wait_exit(run), 3);
     EXPECT_NE(read_text(log).find("got-term"), std::string::npos);
@@ -112,15 +125,15 @@ TEST_F(Lifecycle, ForegroundRunForwardsSignalsAndReports128PlusN) {
 }
 
 TEST_F(Lifecycle, KillByNameAndNumberThenDelete) {
-    std::string bundle =
-        write_bundle(base_config({"sh", "-c", "trap 'exit 0' USR1; sleep 100 & wait"}));
+    std::string bundle = write_bundle(
+        base_config({"sh", "-c", "trap 'exit 0' USR1; touch /dev/shm/ready; sleep 100 & wait"}));
     std::string id = unique_id("kill");
     ASSERT_EQ(runtime({"run", "-d", "--bundle", bundle, id}).exit_code, 0);
     Result del = runtime({"delete", id});
     EXPECT_NE(del.exit_code, 0);
     EXPECT_NE(del.err.find("not stopped"), std::string::npos) << del.err;
     EXPECT_NE(runtime({"kill", id, "NOSUCHSIG"}).exit_code, 0);
-    usleep(200000);
+    ASSERT_TRUE(wait_for_container_file(state(id)["pid"], "ready"));
     ASSERT_EQ(runtime({"kill", id, "SIGUSR1"}).exit_code, 0);
     EXPECT_TRUE(wait_for_status(
         this, [&] { return state(id); }, "stopped"));
@@ -149,7 +162,11 @@ TEST_F(Lifecycle, PsAndList) {
     std::string bundle = write_bundle(base_config({"sh", "-c", "sleep 100 & sleep 100"}));
     std::string id = unique_id("ps");
     ASSERT_EQ(runtime({"run", "-d", "--bundle", bundle, id}).exit_code, 0);
-    usleep(200000);
+    // Both sleeps started: the init's two children are visible.
+    for (int i = 0;
+         i < 250 && nlohmann::json::parse(runtime({"ps", "--format", "json", id}).out).size() < 2;
+         ++i)
+        usleep(20000);
     Result ps = runtime({"ps", "--format", "json", id});
     ASSERT_EQ(ps.exit_code, 0) << ps.err;
     auto pids = nlohmann::json::parse(ps.out);

@@ -14,5 +14,6 @@ struct GlobalFlags {
 using Action = std::function<int()>;
 
 void add_image_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+void add_pull_command(CLI::App& app, GlobalFlags& globals, Action& action);
 
 }  // namespace berth::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     app.add_option("--root", globals.root, "store directory")->capture_default_str();
     Action action;
     add_image_commands(app, globals, action);
+    add_pull_command(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -11,7 +11,7 @@ BUILD=(g++ cmake make pkg-config libcap-dev libseccomp-dev nlohmann-json3-dev li
 # registry on loopback that the pull tests push the fixtures to.
 TEST=(busybox-static podman qemu-system-x86 xz-utils zstd docker-registry skopeo)
 # Benchmarks: the peers we measure against, and GNU time for peak RSS.
-BENCH=(crun runc time util-linux)
+BENCH=(crun runc time util-linux umoci)
 missing=()
 for pkg in "${BUILD[@]}" "${TEST[@]}" "${BENCH[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -133,6 +133,8 @@ void add_image_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     tag_cmd->add_option("SOURCE", flags->source)->required();
     tag_cmd->add_option("TARGET", flags->target)->required();
     tag_cmd->callback([&, flags] { action = [&g, flags] { return tag(g, *flags); }; });
+
+    add_image_history_prune(*image, g, action);
 }
 
 }  // namespace berth::cli

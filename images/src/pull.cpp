@@ -4,6 +4,7 @@
 
 #include "berth/error.h"
 #include "berth/file_io.h"
+#include "berth/images/credentials.h"
 #include "berth/images/load.h"
 #include "berth/images/reference.h"
 #include "blob_download.h"
@@ -196,7 +197,15 @@ PullResult pull_image(Store& store, const std::string& ref_text, const PullOptio
         // Exclusive for the whole pull: the staging dir lives under tmp/, which another
         // writer's lock would clean.
         Store::Lock lock(store, true);
-        return pull_locked(store, ref, options);
+        // Credentials saved by `berth login` for this registry, unless the caller gave some.
+        PullOptions effective = options;
+        if (effective.username.empty()) {
+            if (auto saved = load_credentials(store.root(), ref.registry)) {
+                effective.username = saved->username;
+                effective.password = saved->password;
+            }
+        }
+        return pull_locked(store, ref, effective);
     } catch (const Error& e) {
         throw Error("pull " + ref_text + ": " + e.what(), e.errno_value());
     }

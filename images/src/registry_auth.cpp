@@ -82,7 +82,8 @@ std::string fetch_bearer(HttpClient& http, const AuthChallenge& challenge, const
         url += sep + std::string("service=") + url_escape(s->second);
         sep = '&';
     }
-    url += sep + std::string("scope=") + url_escape(scope);
+    // Login asks for a token without a scope: it only proves the credentials.
+    if (!scope.empty()) url += sep + std::string("scope=") + url_escape(scope);
     std::vector<std::string> headers;
     if (!username.empty()) headers.push_back(basic_header(username, password));
     HttpResponse r = http.get(url, headers, 1 << 20);

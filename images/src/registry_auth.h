@@ -19,8 +19,8 @@ AuthChallenge parse_challenge(const std::string& header);
 
 std::string basic_header(const std::string& username, const std::string& password);
 
-// Fetches a token for `scope` and returns the "Authorization: Bearer ..." header; errors
-// name the realm and the HTTP status.
+// Fetches a token for `scope` (empty: none asked, as a login check does) and returns the
+// "Authorization: Bearer ..." header; errors name the realm and the HTTP status.
 std::string fetch_bearer(HttpClient& http, const AuthChallenge& challenge, const std::string& scope,
                          const std::string& username, const std::string& password);
 

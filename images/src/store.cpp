@@ -182,7 +182,7 @@ std::vector<std::string> Store::remove(std::string_view ref, bool force) {
     return out;
 }
 
-void Store::garbage_collect() {
+Store::Collected Store::garbage_collect() {
     Lock lock(*this, true);
     std::set<std::string> blobs, layers;
     for (const ImageRecord& r : images()) {
@@ -194,10 +194,35 @@ void Store::garbage_collect() {
             layers.insert(l.chain_id.hex() + ".json");
         }
     }
-    for (const std::string& name : list_dir(root_ + "/blobs/sha256"))
-        if (!blobs.count(name)) remove_tree(root_ + "/blobs/sha256/" + name);
-    for (const std::string& name : list_dir(layers_dir()))
-        if (!layers.count(name)) remove_tree(layers_dir() + "/" + name);
+    Collected out;
+    for (const std::string& name : list_dir(root_ + "/blobs/sha256")) {
+        if (blobs.count(name)) continue;
+        std::string path = root_ + "/blobs/sha256/" + name;
+        struct stat st;
+        if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+            out.blob_bytes += static_cast<uint64_t>(st.st_size);
+        remove_tree(path);
+        ++out.blobs;
+    }
+    for (const std::string& name : list_dir(layers_dir())) {
+        if (layers.count(name)) continue;
+        bool is_dir = name.find('.') == std::string::npos;  // not a <chainid>.json
+        remove_tree(layers_dir() + "/" + name);
+        if (is_dir) ++out.layers;
+    }
+    return out;
+}
+
+Store::Pruned Store::prune() {
+    Lock lock(*this, true);
+    Pruned out;
+    for (const ImageRecord& r : images()) {
+        if (!r.repo_tags.empty()) continue;
+        if (::unlink(record_path(r.id).c_str()) != 0) throw_errno("remove record " + r.id.str());
+        out.images.push_back(r.id);
+    }
+    out.collected = garbage_collect();
+    return out;
 }
 
 }  // namespace berth::images

@@ -32,7 +32,8 @@ struct PullOptions {
     std::string variant;    // empty = any
     bool insecure = false;  // plain http (and unverified https) allowed
     int max_parallel = 3;
-    // Basic credentials, used when the registry asks for Basic or for a token.
+    // Basic credentials, used when the registry asks for Basic or for a token. Empty: the
+    // ones `berth login` saved for the registry in <root>/auth.json, if any.
     std::string username, password;
     // Called from the transfer threads, serialised by pull.
     std::function<void(const PullProgress&)> progress;

@@ -94,7 +94,18 @@ class Store {
     // layers are deleted. Returns "Untagged: x" / "Deleted: id" lines.
     std::vector<std::string> remove(std::string_view ref, bool force = false);
     // Deletes blobs and layer dirs no image record refers to.
-    void garbage_collect();
+    struct Collected {
+        int blobs = 0, layers = 0;
+        uint64_t blob_bytes = 0;  // layer dirs are not measured (a tree walk per layer)
+    };
+    Collected garbage_collect();
+    // `image prune`: removes dangling images (no tag; an image pulled only by digest is one,
+    // as in docker) and then every blob and layer no remaining image uses.
+    struct Pruned {
+        std::vector<Digest> images;
+        Collected collected;
+    };
+    Pruned prune();
 
   private:
     void clean_stale_temp();

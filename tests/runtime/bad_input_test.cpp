@@ -149,10 +149,7 @@ TEST_F(BadInput, UnknownContainer) {
 
 TEST_F(BadInput, MountDestinationSymlinkCannotEscapeTheRootfs) {
     // A private copy of the rootfs whose /escape is a symlink pointing at a host directory.
-    std::string rootfs = work_ + "/evil-rootfs";
-    std::filesystem::copy(
-        busybox_rootfs(), rootfs,
-        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+    std::string rootfs = copy_of_rootfs("evil-rootfs");
     std::string host_dir = work_ + "/host-target";
     mkdir(host_dir.c_str(), 0755);
     symlink(("/../../../../../../" + host_dir).c_str(), (rootfs + "/escape").c_str());

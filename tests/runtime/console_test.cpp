@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "berth/error.h"
+#include "console.h"
 #include "support/runtime_fixture.h"
 
 namespace berth::test {
@@ -18,7 +20,7 @@ namespace fs = std::filesystem;
 
 // The caller's side of --console-socket, as conmon implements it.
 class ConsoleSocket {
-public:
+  public:
     explicit ConsoleSocket(const std::string& path) : path_(path) {
         listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
@@ -33,19 +35,13 @@ public:
     }
     // The pty master the runtime sent; -1 if none arrived.
     int receive_master() {
-        int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (conn < 0) return -1;
-        char data[256];
-        iovec iov{data, sizeof data};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0 && CMSG_FIRSTHDR(&msg))
-            std::memcpy(&master_, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof master_);
-        close(conn);
+        berth::UniqueFd conn(accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC));
+        if (!conn) return -1;
+        try {
+            master_ = runtime::receive_fd(conn.get()).release();
+        } catch (const berth::Error&) {
+            master_ = -1;
+        }
         return master_;
     }
     // Everything the program writes until it exits (EIO on the master) or the timeout.
@@ -62,7 +58,7 @@ public:
     }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
     int listen_fd_ = -1;
     int master_ = -1;
@@ -75,13 +71,15 @@ TEST_F(Console, ProgramRunsOnAPtyWhoseMasterReachesTheCaller) {
     config["process"]["terminal"] = true;
     ConsoleSocket console(work_ + "/console.sock");
     std::string id = unique_id("tty");
-    Result created = runtime({"create", "--bundle", write_bundle(config), "--console-socket", console.path(), id});
+    Result created = runtime(
+        {"create", "--bundle", write_bundle(config), "--console-socket", console.path(), id});
     ASSERT_EQ(created.exit_code, 0) << created.err;
     ASSERT_GE(console.receive_master(), 0);
     ASSERT_EQ(runtime({"start", id}).exit_code, 0);
     std::string out = console.read_all();
     EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out;
-    EXPECT_NE(out.find("88,0"), std::string::npos) << "/dev/console must be pts 136:0 (0x88): " << out;
+    EXPECT_NE(out.find("88,0"), std::string::npos)
+        << "/dev/console must be pts 136:0 (0x88): " << out;
     EXPECT_NE(out.find("done"), std::string::npos) << out;
 }
 
@@ -95,13 +93,13 @@ TEST_F(Console, TerminalWithoutConsoleSocketIsRefused) {
 }
 
 TEST_F(Console, ConsoleSymlinkInTheImageDoesNotReachTheHost) {
-    std::string rootfs = work_ + "/console-rootfs";
-    fs::copy(busybox_rootfs(), rootfs, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    std::string rootfs = copy_of_rootfs("console-rootfs");
     std::string host_file = work_ + "/host-console-target";
     write_text(host_file, "host\n");
     fs::create_directories(rootfs + "/dev/pts");
     fs::create_symlink("/../../../../../../" + host_file, rootfs + "/dev/console");
-    auto config = base_config({"sh", "-c", "echo written > /dev/console; stat -c '%t,%T' /dev/console"});
+    auto config =
+        base_config({"sh", "-c", "echo written > /dev/console; stat -c '%t,%T' /dev/console"});
     config["root"]["path"] = rootfs;
     config["root"]["readonly"] = false;
     config["process"]["terminal"] = true;
@@ -114,7 +112,8 @@ TEST_F(Console, ConsoleSymlinkInTheImageDoesNotReachTheHost) {
     config["mounts"] = mounts;
     ConsoleSocket console(work_ + "/console.sock");
     std::string id = unique_id("tty");
-    Result created = runtime({"create", "--bundle", write_bundle(config), "--console-socket", console.path(), id});
+    Result created = runtime(
+        {"create", "--bundle", write_bundle(config), "--console-socket", console.path(), id});
     if (created.exit_code == 0) {
         ASSERT_GE(console.receive_master(), 0);
         runtime({"start", id});

@@ -16,13 +16,7 @@ namespace fs = std::filesystem;
 
 class Cve : public RuntimeTest {
   protected:
-    // A private, writable copy of the busybox rootfs to make hostile.
-    std::string hostile_rootfs() {
-        std::string rootfs = work_ + "/hostile-rootfs-" + std::to_string(++counter_);
-        fs::copy(busybox_rootfs(), rootfs,
-                 fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-        return rootfs;
-    }
+    std::string hostile_rootfs() { return copy_of_rootfs("hostile-rootfs"); }
 };
 
 // CVE-2019-16884 / 2019-19921 / 2023-27561: procfs writes redirected by a fake /proc.

@@ -109,6 +109,14 @@ std::string RuntimeTest::unique_id(const std::string& stem) {
     return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter_);
 }
 
+std::string RuntimeTest::copy_of_rootfs(const std::string& name) {
+    std::string rootfs = work_ + "/" + name + "-" + std::to_string(++counter_);
+    std::filesystem::copy(
+        busybox_rootfs(), rootfs,
+        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+    return rootfs;
+}
+
 nlohmann::json RuntimeTest::state(const std::string& id) const {
     Result r = runtime({"state", id});
     if (r.exit_code != 0) return nlohmann::json{{"error", r.err}};

@@ -32,6 +32,8 @@ class RuntimeTest : public ::testing::Test {
     // `run` of a config in the foreground with a fresh id.
     Result run_config(const nlohmann::json& config);
     std::string unique_id(const std::string& stem);
+    // A private, writable copy of the busybox rootfs (to make hostile, or to write into).
+    std::string copy_of_rootfs(const std::string& name);
     nlohmann::json state(const std::string& id) const;
 
     std::string work_;  // per-test scratch directory

@@ -212,6 +212,18 @@ expect_eq "$(rc_of B run --rm $IMAGE /etc)" 126 "a directory as the program"
 expect_eq "$(rc_of B run --rm $IMAGE no-such-program)" 127 "a missing program"
 grep -q 'executable file not found' "$WORK/err" || fail "missing program error: $(cat "$WORK/err")"
 
+step "-it: a real pty, resized with the client's terminal"
+python3 "$HERE/pty_session.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" run --rm -it $IMAGE \
+    sh -c 'stty size; read x; stty size; exit 5' >/dev/null || fail "run -it pty session"
+expect_eq "$(printf 'echo from-stdin\nexit 4\n' | B run --rm -i $IMAGE sh; echo "rc=$?")" \
+    "from-stdin
+rc=4" "run -i reads stdin"
+TTY_ID=$(B run -d $IMAGE sleep 1000)
+expect_eq "$(script -qec "stty rows 20 cols 50; $BIN/berth --root $ROOT --runroot $RUN exec -t $TTY_ID sh -c 'tty; stty size'" /dev/null | tr -d '\r')" \
+    "/dev/pts/0
+20 50" "exec -t"
+B rm -f "$TTY_ID" >/dev/null
+
 step "name conflict names the holder"
 DUP=$(B run -d --name "dup-$TAG" $IMAGE sleep 1000)
 expect_eq "$(rc_of B run --name "dup-$TAG" $IMAGE true)" 125 "second container with a used name"

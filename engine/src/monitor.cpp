@@ -227,6 +227,7 @@ void Monitor::prepare_bundle() {
     UniqueFd root(::open(store_.rootfs_dir(id_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open rootfs of " + id_);
     ResolvedUser user = resolve_user(root.get(), record_.config.user);
+    if (!record_.config.working_dir.empty()) make_dirs_in_root(root.get(), record_.config.working_dir);
     write_file_atomic(store_.bundle_dir(id_) + "/config.json",
                       bundle_config_json(store_, record_, user, net));
 }

@@ -2,8 +2,8 @@
 # bench/dns.sh: dnsperf against berth-dns and against dnsmasq serving the same 1,000 A names,
 # both on 127.0.0.1 high ports, alternating round by round in one run.
 #
-#   bash bench/dns.sh [--duration S] [--rounds N] [--threads "1 2"] [--names N]
-#                     [--markdown FILE] [--berth-dns PATH]
+#   bash bench/dns.sh [--duration S] [--rounds N] [--names N] [--markdown FILE]
+#                     [--berth 'LABEL|BINARY|ARGS']...
 #
 # Each round runs, for every server, exactly the baseline's command
 #   dnsperf -s 127.0.0.1 -p PORT -d QUERIES -l S -c 10 -S 1 -v
@@ -12,12 +12,13 @@
 # p50/p99/p99.9 afterwards (1 us buckets), outside the timed run. Server CPU per query comes
 # from /proc/PID/stat (utime+stime) around each run. Client and servers share the machine's
 # cores, so qps is a floor for both: compare ratios within the run.
-# "--threads" lists the berth-dns worker counts to measure (each is its own contender).
+# Each --berth adds a berth-dns contender (e.g. another build, or --threads 2, --udp-batch 1);
+# without any: "berth-dns" (--threads 1) and "berth-dns-2t" (--threads 2), build/bin/berth-dns.
 set -euo pipefail
 
 duration=20
 rounds=3
-threads_list="1 2"
+berths=()
 names=1000
 markdown=""
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,18 +27,17 @@ while (($#)); do
     case "$1" in
         --duration) duration=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
-        --threads) threads_list=$2; shift 2 ;;
+        --berth) berths+=("$2"); shift 2 ;;
         --names) names=$2; shift 2 ;;
         --markdown) markdown=$2; shift 2 ;;
-        --berth-dns) berth_dns=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "bench/dns.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 for tool in dnsperf /usr/sbin/dnsmasq dig; do
     command -v "$tool" >/dev/null || { echo "bench/dns.sh: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
-[[ -x $berth_dns ]] || { echo "bench/dns.sh: $berth_dns not built" >&2; exit 1; }
+((${#berths[@]})) || berths=("berth-dns|$berth_dns|--threads 1" "berth-dns-2t|$berth_dns|--threads 2")
 
 scratch=/dev/shm
 [[ -d $scratch && -w $scratch ]] || scratch=/tmp
@@ -47,7 +47,7 @@ pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
+    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -77,11 +77,14 @@ for ((i = 0; i < names; i++)); do echo "host$i A"; done >"$work/queries"
 : >"$work/resolv.conf"
 
 declare -A port pid_of
-start_berth() {  # $1 = worker threads
-    local name="berth-dns-t$1" p
+start_berth() {  # $1 = 'LABEL|BINARY|ARGS'
+    local name binary args p
+    IFS='|' read -r name binary args <<<"$1"
+    [[ -x $binary ]] || { echo "bench/dns.sh: $binary not built" >&2; exit 1; }
     p=$(free_port)
-    "$berth_dns" --config-dir "$work/records" --port "$p" --pid-file "$work/$name.pid" \
-        --resolv-conf "$work/resolv.conf" --threads "$1" 2>"$work/$name.log" &
+    # shellcheck disable=SC2086  # ARGS are words by design
+    "$binary" --config-dir "$work/records" --port "$p" --pid-file "$work/$name.pid" \
+        --resolv-conf "$work/resolv.conf" $args 2>"$work/$name.log" &
     pids+=($!)
     port[$name]=$p
     pid_of[$name]=$!
@@ -99,12 +102,12 @@ start_dnsmasq() {
     contenders+=(dnsmasq)
 }
 contenders=()
-for t in $threads_list; do start_berth "$t"; done
+for spec in "${berths[@]}"; do start_berth "$spec"; done
 start_dnsmasq
 last=$((names - 1))
 expected="10.77.$((last / 250)).$((last % 250 + 1))"
 for name in "${contenders[@]}"; do
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         got=$(dig @127.0.0.1 -p "${port[$name]}" +short +tries=1 +time=1 "host$last" 2>/dev/null || true)
         [[ $got == "$expected" ]] && break
         sleep 0.05
@@ -156,6 +159,8 @@ stamp=$(date -u '+%Y-%m-%d %H:%M UTC')
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 report=$(
     echo "### DNS: $names A names, dnsperf -c 10 -S 1, ${duration} s x $rounds rounds ($stamp, commit $commit)"
+    echo
+    echo "Contenders: dnsmasq 2.90 (\`--no-resolv --no-hosts --addn-hosts=HOSTS\`)$(for spec in "${berths[@]}"; do IFS='|' read -r n b a <<<"$spec"; printf '; %s = \`%s %s\`' "$n" "${b#"$repo"/}" "$a"; done)."
     echo
     echo "| server | median qps | vs dnsmasq | p50 us | p99 us | p99.9 us | lost | server CPU us/query |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"

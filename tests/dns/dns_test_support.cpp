@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -153,9 +154,12 @@ BerthDns::BerthDns(std::vector<std::string> upstreams, std::chrono::milliseconds
     for (const auto& u : upstreams) resolv += "nameserver " + u + "\n";
     write_file_atomic(resolv_conf, resolv, 0644);
     port = free_port();
-    pid = spawn({BERTH_DNS_BINARY, "--config-dir", config_dir, "--port", std::to_string(port),
-                 "--pid-file", pid_file, "--resolv-conf", resolv_conf, "--upstream-timeout-ms",
-                 std::to_string(timeout.count()), "--threads", std::to_string(threads)},
+    // BERTH_DNS_UNDER_TEST: the same tests against another build (the ASan one, see CMake).
+    const char* binary = std::getenv("BERTH_DNS_UNDER_TEST");
+    pid = spawn({binary ? binary : BERTH_DNS_BINARY, "--config-dir", config_dir, "--port",
+                 std::to_string(port), "--pid-file", pid_file, "--resolv-conf", resolv_conf,
+                 "--upstream-timeout-ms", std::to_string(timeout.count()), "--threads",
+                 std::to_string(threads)},
                 dir + "/log");
     // Ready = the pid file exists (written after every listener is bound).
     for (int i = 0; i < 500 && !path_exists(pid_file); ++i) {

@@ -161,6 +161,9 @@ void Worker::run() {
                 case kUpstream:
                     on_upstream(slot);
                     break;
+                case kUpstreamTcp:
+                    if (slot < streams_.size() && streams_[slot].open) on_stream(slot);
+                    break;
             }
         }
         expire_timers();

@@ -231,17 +231,25 @@ std::string random_loopback_address() {
            std::to_string(entropy() % 250 + 1);
 }
 
-Dnsmasq::Dnsmasq(const std::string& on_address) {
+Dnsmasq::Dnsmasq(const std::string& on_address, std::vector<std::string> extra) {
     if (on_address.empty()) {
         port = free_port();
     } else {
         address = on_address;
         port = 53;
     }
-    pid = spawn({"/usr/sbin/dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-                 "--no-resolv", "--no-hosts", "--listen-address=" + address, "--bind-interfaces",
-                 "--port=" + std::to_string(port), "--address=/up.test/127.0.0.9", "--pid-file="},
-                "/dev/null");
+    std::vector<std::string> argv = {"/usr/sbin/dnsmasq",
+                                     "--keep-in-foreground",
+                                     "--conf-file=/dev/null",
+                                     "--no-resolv",
+                                     "--no-hosts",
+                                     "--listen-address=" + address,
+                                     "--bind-interfaces",
+                                     "--port=" + std::to_string(port),
+                                     "--address=/up.test/127.0.0.9",
+                                     "--pid-file="};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid = spawn(argv, "/dev/null");
     for (int i = 0; i < 300; ++i) {
         auto reply = udp_exchange(port, build_query("up.test", dns::kTypeA, 7), 100ms, address);
         if (reply) return;

@@ -65,7 +65,7 @@ class BerthDns {
 // (a free port) or, with `address`, on address:53 (resolv.conf upstreams have no port).
 class Dnsmasq {
   public:
-    explicit Dnsmasq(const std::string& address = "");
+    explicit Dnsmasq(const std::string& address = "", std::vector<std::string> extra = {});
     ~Dnsmasq();
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;

@@ -1,7 +1,10 @@
 // Names outside the zones go to upstream resolvers the test itself runs on loopback.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dns_test_support.h"
+#include "support/subprocess.h"
 
 namespace berth::test {
 namespace {
@@ -92,6 +95,29 @@ TEST(DnsForward, NextUpstreamAnswersWhenTheFirstIsSilent) {
     ASSERT_TRUE(reply);
     EXPECT_EQ(a_addresses(parse_reply(*reply)), std::vector<std::string>{"127.0.0.9"});
     EXPECT_EQ(silent.received(), 1u);
+}
+
+TEST(DnsForward, TruncatedUpstreamAnswerIsFetchedOverTcpForTcpClients) {
+    // Eight 200-byte TXT strings: ~1.7 KB, too big for 512-byte UDP.
+    std::vector<std::string> txt;
+    for (int i = 0; i < 8; ++i)
+        txt.push_back("--txt-record=big.up.test," + std::to_string(i) + std::string(200, 'x'));
+    Dnsmasq upstream("", txt);
+    BerthDns server;
+    server.write_network("n", net_with({"127.0.0.1:" + std::to_string(upstream.port)}));
+    ASSERT_TRUE(server.wait_for("a", "10.88.0.2"));
+    auto reply = udp_exchange(server.port, build_query("big.up.test", dns::kTypeTxt, 21));
+    ASSERT_TRUE(reply);
+    EXPECT_TRUE(parse_reply(*reply).flags & dns::kFlagTc);  // UDP client: told to use TCP
+    auto replies = tcp_exchange(server.port, {build_query("big.up.test", dns::kTypeTxt, 22)});
+    ASSERT_EQ(replies.size(), 1u);
+    dns::Message m = parse_reply(replies[0]);
+    EXPECT_EQ(m.id, 22);
+    EXPECT_FALSE(m.flags & dns::kFlagTc);
+    EXPECT_EQ(m.answers.size(), 8u);
+    Result dig = run({"/usr/bin/dig", "@127.0.0.1", "-p", std::to_string(server.port), "+short",
+                      "+noedns", "-t", "TXT", "-q", "big.up.test"});  // UDP, TC, then TCP
+    EXPECT_EQ(std::count(dig.out.begin(), dig.out.end(), '\n'), 8) << dig.out << dig.err;
 }
 
 TEST(DnsForward, SingleLabelNamesAreNeverForwarded) {

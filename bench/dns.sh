@@ -144,6 +144,7 @@ measure() {
 
 results="$work/results"
 : >"$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= rounds; round++)); do
     # Rotate the order every round so no contender always runs first or last.
     order=("${contenders[@]:round % ${#contenders[@]}}" "${contenders[@]:0:round % ${#contenders[@]}}")
@@ -153,6 +154,7 @@ for ((round = 1; round <= rounds; round++)); do
     done
 done
 
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 dnsmasq_qps=$(awk '$2 == "dnsmasq" {print $3}' "$results" | median)
 stamp=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -160,7 +162,7 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 report=$(
     echo "### DNS: $names A names, dnsperf -c 10 -S 1, ${duration} s x $rounds rounds ($stamp, commit $commit)"
     echo
-    echo "Contenders: dnsmasq 2.90 (\`--no-resolv --no-hosts --addn-hosts=HOSTS\`)$(for spec in "${berths[@]}"; do IFS='|' read -r n b a <<<"$spec"; printf '; %s = \`%s %s\`' "$n" "${b#"$repo"/}" "$a"; done)."
+    echo "Contenders: dnsmasq 2.90 (\`--no-resolv --no-hosts --addn-hosts=HOSTS\`)$(for spec in "${berths[@]}"; do IFS='|' read -r n b a <<<"$spec"; printf '; %s = `%s %s`' "$n" "${b#"$repo"/}" "$a"; done)."
     echo
     echo "| server | median qps | vs dnsmasq | p50 us | p99 us | p99.9 us | lost | server CPU us/query |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -171,6 +173,10 @@ report=$(
             "$(awk -v a="$qps" -v b="$dnsmasq_qps" 'BEGIN {print a / b}')" \
             "$(col 6)" "$(col 7)" "$(col 8)" "$(col 5)" "$(col 9)"
     done
+    echo
+    echo "- command: \`bash bench/dns.sh --duration $duration --rounds $rounds$(for spec in "${berths[@]}"; do printf " --berth '%s'" "${spec//$repo\//}"; done)\`"
+    echo "- machine: nproc $(nproc), kernel $(uname -r), loadavg before $load_before, after $load_after"
+    echo "- versions: dnsperf $(dnsperf -h 2>&1 | grep -m1 -o '[0-9][0-9.]*' || echo ?); $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3)"
     echo
     echo "Per round (qps, p50/p99 us):"
     echo

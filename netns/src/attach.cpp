@@ -3,6 +3,7 @@
 #include <set>
 
 #include "berth/error.h"
+#include "berth/netns/dns_records.h"
 #include "berth/netns/namespace.h"
 #include "berth/netns/netlink.h"
 #include "berth/netns/networks.h"
@@ -184,7 +185,7 @@ std::string Networks::resolv_conf(const std::string& container_id,
     }
     auto attachments = attachments_of(container_id);
     if (attachments.empty()) throw Error("container " + container_id + " is on no network");
-    return "nameserver " + attachments.front().gateway.str() + "\noptions ndots:0\n";
+    return container_resolv_conf(attachments.front().gateway.str());
 }
 
 std::string Networks::hosts(const std::string& container_id, const std::string& hostname) const {

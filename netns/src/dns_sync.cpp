@@ -9,11 +9,11 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "berth/error.h"
 #include "berth/file_io.h"
+#include "berth/netns/dns_records.h"
 
 namespace berth::netns::detail {
 namespace {
@@ -88,22 +88,16 @@ void start_daemon(const NetworksConfig& config) {
 }  // namespace
 
 void write_dns_records(const NetworksConfig& config, const Network& network) {
-    nlohmann::json records = nlohmann::json::array();
+    DnsNetworkFile file;
+    file.listen = {network.gateway.str()};
+    file.upstreams = config.dns_upstreams;
     for (const auto& [id, ep] : network.endpoints)
-        records.push_back(
-            {{"name", ep.container_name}, {"aliases", ep.aliases}, {"ipv4", ep.ip.str()}});
-    nlohmann::json file = {{"listen", {network.gateway.str()}},
-                           {"records", records},
-                           {"upstreams", config.dns_upstreams}};
-    std::error_code ec;
-    std::filesystem::create_directories(config.dns_dir, ec);
-    if (ec) throw Error("create " + config.dns_dir + ": " + ec.message(), ec.value());
-    write_file_atomic(config.dns_dir + "/" + network.name + ".json", file.dump() + "\n", 0644);
+        file.records.push_back(DnsRecord{ep.container_name, ep.aliases, ep.ip.str()});
+    write_dns_network_file(config.dns_dir, network.name, file);
 }
 
 void remove_dns_records(const NetworksConfig& config, const std::string& network_name) {
-    std::string path = config.dns_dir + "/" + network_name + ".json";
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("remove " + path);
+    remove_dns_network_file(config.dns_dir, network_name);
 }
 
 void ensure_dns_daemon(const NetworksConfig& config, bool needed) {

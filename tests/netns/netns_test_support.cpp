@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "berth/file_io.h"
 #include "berth/netns/firewall.h"
 #include "berth/netns/namespace.h"
 
@@ -39,7 +40,7 @@ namespace {
 std::atomic<int> counter{0};
 }
 
-NetworksSandbox::NetworksSandbox() {
+NetworksSandbox::NetworksSandbox(const std::string& dns_daemon) {
     char tmpl[] = "/tmp/berth-netns-test-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
     dir_ = tmpl;
@@ -48,6 +49,7 @@ NetworksSandbox::NetworksSandbox() {
     config.table = "berth_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     config.dns_dir = dir_ + "/dns";
     config.dns_pid_file = dir_ + "/berth-dns.pid";
+    config.dns_daemon = dns_daemon;
     networks_ = std::make_unique<Networks>(config);
 }
 
@@ -62,6 +64,12 @@ NetworksSandbox::~NetworksSandbox() {
         for (const auto& net : networks_->list()) networks_->remove(net.id);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sandbox cleanup: %s\n", e.what());
+    }
+    // A daemon left by a failed test: end it by its pid.
+    try {
+        int pid = std::stoi(read_file(networks_->config().dns_pid_file));
+        if (pid > 0) ::kill(pid, SIGTERM);
+    } catch (const std::exception&) {
     }
     try {
         Firewall(networks_->config().table).apply({});

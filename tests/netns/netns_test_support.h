@@ -24,7 +24,8 @@ std::string in_ns(const std::string& netns_path);
 // (networks released, table deleted, files removed) at the end even after a failure.
 class NetworksSandbox {
   public:
-    NetworksSandbox();
+    // dns_daemon: the berth-dns binary to drive (empty: no DNS).
+    explicit NetworksSandbox(const std::string& dns_daemon = "");
     ~NetworksSandbox();
     Networks& networks() { return *networks_; }
     NetworksConfig config() const { return networks_->config(); }

@@ -93,6 +93,9 @@ void write_dns_records(const NetworksConfig& config, const Network& network) {
     file.upstreams = config.dns_upstreams;
     for (const auto& [id, ep] : network.endpoints)
         file.records.push_back(DnsRecord{ep.container_name, ep.aliases, ep.ip.str()});
+    std::error_code ec;
+    std::filesystem::create_directories(config.dns_dir, ec);
+    if (ec) throw Error("create " + config.dns_dir + ": " + ec.message(), ec.value());
     write_dns_network_file(config.dns_dir, network.name, file);
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <functional>
 #include <regex>
 #include <set>
@@ -67,6 +69,22 @@ NetworksConfig NetworksConfig::for_root(const std::string& root) {
     }
     config.dns_dir = run + "/dns";
     config.dns_pid_file = run + "/berth-dns.pid";
+    // berth-dns is installed next to the binary using the library (berth, the engine).
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec && std::filesystem::exists(self.parent_path() / "berth-dns", ec))
+        config.dns_daemon = (self.parent_path() / "berth-dns").string();
+    // Upstream resolvers for every network's names that are not containers' (default: the
+    // host's resolv.conf); a comma-separated list of IP[:PORT].
+    if (const char* upstreams = std::getenv("BERTH_DNS_UPSTREAMS")) {
+        std::string list = upstreams;
+        for (size_t start = 0; start < list.size();) {
+            size_t comma = list.find(',', start);
+            if (comma == std::string::npos) comma = list.size();
+            if (comma > start) config.dns_upstreams.push_back(list.substr(start, comma - start));
+            start = comma + 1;
+        }
+    }
     return config;
 }
 
@@ -168,6 +186,11 @@ Network Networks::create_locked(const CreateRequest& request, std::vector<Networ
         store_.erase(network);
         Netlink().delete_link(network.bridge);
         std::erase_if(all, [&](const Network& n) { return n.id == network.id; });
+        try {
+            Firewall(config_.table).apply(all);
+        } catch (const Error&) {
+            // Keep the first error; the table is rewritten whole by the next change anyway.
+        }
         throw;
     }
     return network;

@@ -108,7 +108,7 @@ void ensure_dns_daemon(const NetworksConfig& config, bool needed) {
     if (needed && pid == 0) start_daemon(config);
     if (!needed && pid != 0) {
         ::kill(pid, SIGTERM);
-        wait_for([&] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(2));
+        wait_for([&] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(5));
     }
 }
 

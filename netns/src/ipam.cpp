@@ -70,8 +70,11 @@ Ipv4 allocate_address(const Network& network) {
     std::set<uint32_t> used;
     for (const auto& [id, ep] : network.endpoints) used.insert(ep.ip.value);
     const Prefix& range = network.ip_range ? *network.ip_range : network.subnet;
-    for (uint64_t at = range.first().value; at <= range.last().value; ++at) {
-        Ipv4 ip{static_cast<uint32_t>(at)};
+    uint64_t first = range.first().value, size = range.size();
+    uint64_t start = 0;
+    if (range.contains(network.ip_cursor)) start = network.ip_cursor.value - first + 1;
+    for (uint64_t step = 0; step < size; ++step) {
+        Ipv4 ip{static_cast<uint32_t>(first + (start + step) % size)};
         if (!network.subnet.contains(ip) || reserved(network, ip) || used.count(ip.value)) continue;
         return ip;
     }

@@ -94,9 +94,15 @@ int Netlink::index_of(const std::string& name) const {
     return rtnl_link_get_ifindex(link);
 }
 
-void Netlink::create_bridge(const std::string& name, int mtu) {
+void Netlink::create_bridge(const std::string& name, int mtu, const std::string& mac) {
     LinkPtr link = alloc_link(LinkPtr(rtnl_link_bridge_alloc()));
     rtnl_link_set_name(link.get(), name.c_str());
+    if (!mac.empty()) {
+        nl_addr* addr = nullptr;
+        check(nl_addr_parse(mac.c_str(), AF_LLC, &addr), "parse MAC " + mac);
+        AddrPtr addr_owner(addr);
+        rtnl_link_set_addr(link.get(), addr);
+    }
     if (mtu > 0) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(mtu));
     rtnl_link_set_flags(link.get(), IFF_UP);
     check(rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL), "create bridge " + name);

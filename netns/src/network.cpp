@@ -92,6 +92,7 @@ nlohmann::json to_json(const Network& network) {
                           {"labels", network.labels},
                           {"endpoints", endpoints}};
     if (network.ip_range) out["ip_range"] = network.ip_range->str();
+    out["ip_cursor"] = network.ip_cursor.str();
     return out;
 }
 
@@ -106,6 +107,8 @@ Network network_from_json(const nlohmann::json& json, const std::string& origin)
         network.gateway = Ipv4::parse(json.at("gateway").get<std::string>());
         if (json.contains("ip_range"))
             network.ip_range = Prefix::parse(json["ip_range"].get<std::string>());
+        if (json.contains("ip_cursor"))
+            network.ip_cursor = Ipv4::parse(json["ip_cursor"].get<std::string>());
         network.internal = json.at("internal").get<bool>();
         network.mtu = json.at("mtu").get<int>();
         network.options = json.at("options").get<std::map<std::string, std::string>>();

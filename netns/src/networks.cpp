@@ -109,7 +109,7 @@ std::string Networks::netns_path(const std::string& container_id) const {
 void Networks::ensure_bridge(const Network& network) {
     Netlink netlink;
     if (netlink.link_exists(network.bridge)) return;
-    netlink.create_bridge(network.bridge, network.mtu);
+    netlink.create_bridge(network.bridge, network.mtu, detail::mac_for(network.gateway));
     OwnedLink bridge(netlink, network.bridge);
     netlink.add_address(network.bridge, network.gateway, network.subnet.length);
     enable_route_localnet(network.bridge);

@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -58,6 +60,9 @@ std::string NetworksSandbox::unique(const std::string& prefix) const {
 }
 
 NetworksSandbox::~NetworksSandbox() {
+    // The daemon's log explains a failed DNS assertion.
+    if (::testing::Test::HasFailure() && berth::path_exists(dir_ + "/berth-dns.log"))
+        std::fprintf(stderr, "berth-dns log:\n%s\n", read_file(dir_ + "/berth-dns.log").c_str());
     try {
         for (const auto& net : networks_->list())
             for (const auto& [id, ep] : net.endpoints) networks_->release_container(id);

@@ -25,8 +25,10 @@ std::vector<PoolEntry> parse_address_pool(const std::string& text);
 // routes). Throws berth::Error("no available subnet in the address pool ...") when all are.
 Prefix pick_subnet(const std::vector<PoolEntry>& pool, const std::vector<Prefix>& taken);
 
-// The lowest free address of the network's range (ip_range or the subnet), never the network
-// or broadcast address nor the gateway. Throws when the range is full.
+// The next free address of the network's range (ip_range or the subnet) after the last one
+// handed out (network.ip_cursor), wrapping around, never the network or broadcast address
+// nor the gateway. Like Docker, a released address is not handed out again until the range
+// wrapped: a namespace still being torn down by the kernel never shares it. Throws when full.
 Ipv4 allocate_address(const Network& network);
 // Checks a requested --ip: inside the subnet, not reserved, not in use.
 void check_requested_address(const Network& network, Ipv4 ip);

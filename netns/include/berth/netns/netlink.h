@@ -33,7 +33,10 @@ class Netlink {
 
     int index_of(const std::string& name) const;  // 0 when absent
     bool link_exists(const std::string& name) const { return index_of(name) != 0; }
-    void create_bridge(const std::string& name, int mtu);
+    // A bridge with a fixed MAC: without one the kernel gives the bridge the lowest MAC of its
+    // ports, which changes as containers come and go and leaves stale ARP entries for the
+    // gateway behind (seconds of lost traffic).
+    void create_bridge(const std::string& name, int mtu, const std::string& mac = "");
     void create_veth(const VethSpec& spec);
     void set_up(const std::string& name);
     void add_address(const std::string& link, Ipv4 ip, int prefix_length);

@@ -46,6 +46,7 @@ struct Network {
     Prefix subnet;
     Ipv4 gateway;
     std::optional<Prefix> ip_range;
+    Ipv4 ip_cursor;  // the last address handed out (allocation continues after it)
     bool internal = false;
     int mtu = 1500;
     std::map<std::string, std::string> options;

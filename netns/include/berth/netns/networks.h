@@ -87,7 +87,9 @@ class Networks {
     Attachment attach(const AttachRequest& request);
     // Releases the container's endpoint on one network; false when it had none there.
     bool detach(const std::string& container_id, const std::string& network);
-    // Every endpoint of the container, then its namespace mount.
+    // Every endpoint of the container, then its namespace mount. For a container whose
+    // processes are gone: the kernel then destroys the namespace and its veth pairs
+    // asynchronously (they vanish within moments, not within this call).
     void release_container(const std::string& container_id);
     std::vector<Attachment> attachments_of(const std::string& container_id) const;
 

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     add_image_commands(app, globals, action);
     add_pull_command(app, globals, action);
     add_login_commands(app, globals, action);
+    add_network_commands(app, globals, action);
     add_container_commands(app, globals, action, argc, argv);
     try {
         app.parse(argc, argv);

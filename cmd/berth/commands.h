@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -18,5 +19,7 @@ void add_pull_command(CLI::App& app, GlobalFlags& globals, Action& action);
 // `image history` and `image prune`, added to the `image` group.
 void add_image_history_prune(CLI::App& image, GlobalFlags& globals, Action& action);
 void add_login_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+// --max-layer-size SIZE ("64GiB", "8M"...): decompressed bytes per layer before it is a bomb.
+void add_max_layer_size(CLI::App& cmd, uint64_t& bytes);
 
 }  // namespace berth::cli

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "archive_message.h"
@@ -52,7 +53,10 @@ la_ssize_t read_decompressed(archive* inner, void* client, const void** out) {
     s->total += static_cast<uint64_t>(n);
     if (s->total > s->limit) {
         s->bomb = true;
-        archive_set_error(inner, EIO, "decompressed size limit exceeded");
+        // libarchive's own formatter knows %s and %d, not %llu.
+        std::string message =
+            "more than " + std::to_string(s->limit) + " decompressed bytes (decompression bomb?)";
+        archive_set_error(inner, EIO, "%s", message.c_str());
         return -1;
     }
     s->hash.update(s->buf.data(), static_cast<size_t>(n));
@@ -73,6 +77,8 @@ class Extractor {
     void entry(archive_entry* e);
     void finish_dirs();
     uint64_t file_bytes() const { return file_bytes_; }
+    // "layer x: entry y" of the entry being read (or the layer alone before the first).
+    const std::string& where() const { return where_; }
 
   private:
     void whiteout(int parent, const std::string& base, const timespec& mtime,
@@ -88,6 +94,7 @@ class Extractor {
     uint64_t limit_;
     uint64_t file_bytes_ = 0;
     std::vector<DirTime> dirs_;
+    std::string where_ = what_;
 };
 
 void Extractor::whiteout(int parent, const std::string& base, const timespec& mtime,
@@ -139,7 +146,8 @@ void Extractor::regular(int parent, const std::string& base, archive_entry* e,
     if (!fd) throw_errno(where + ": create");
     int64_t declared = archive_entry_size(e);
     if (declared < 0 || static_cast<uint64_t>(declared) > limit_)
-        throw Error(where + ": size " + std::to_string(declared) + " exceeds the layer limit");
+        throw Error(where + ": size " + std::to_string(declared) + " exceeds the layer limit of " +
+                    std::to_string(limit_) + " bytes (decompression bomb?)");
     const void* block;
     size_t size;
     la_int64_t offset;
@@ -168,6 +176,7 @@ void Extractor::entry(archive_entry* e) {
     const char* raw = archive_entry_pathname(e);
     std::string name = raw ? raw : "";
     std::string where = what_ + ": entry " + name;
+    where_ = where;
     std::vector<std::string> comps = clean_entry_path(name, where);
     const char* hardlink = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
@@ -232,6 +241,10 @@ void Extractor::entry(archive_entry* e) {
         }
         case AE_IFCHR:
         case AE_IFBLK:
+            // A device node belongs in /dev; anywhere else it is a way to hand a container
+            // (or whoever can reach the layer) a host device under an innocent name.
+            if (comps.front() != "dev") throw Error(where + ": device node outside /dev refused");
+            [[fallthrough]];
         case AE_IFIFO:
             if (::mknodat(parent.get(), base.c_str(), type | (archive_entry_perm(e) & 07777),
                           archive_entry_rdev(e)) != 0)
@@ -289,9 +302,8 @@ UnpackResult unpack_layer(int layer_fd, int dest_dir_fd, const std::string& what
     archive_entry* e;
     while ((r = archive_read_next_header(inner.get(), &e)) == ARCHIVE_OK) extractor.entry(e);
     if (r != ARCHIVE_EOF) {
-        if (stream.bomb)
-            throw Error(what + ": more than " + std::to_string(options.max_bytes) +
-                        " decompressed bytes (decompression bomb?)");
+        // Names the last entry read: the one the stream broke in, or the one before it.
+        if (stream.bomb) throw Error(extractor.where() + ": " + archive_message(inner.get()));
         throw Error(what + ": " + archive_message(inner.get()));
     }
     extractor.finish_dirs();

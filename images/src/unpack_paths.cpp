@@ -14,6 +14,10 @@ std::vector<std::string> clean_entry_path(const std::string& name, const std::st
     // Bounds the depth of any tree a layer can build, so the recursive removal of whiteouts and
     // of whole layers cannot exhaust the stack.
     if (name.size() > PATH_MAX) throw Error(what.substr(0, 200) + "...: path longer than PATH_MAX");
+    // tar strips a leading "/" and carries on; an image layer has no business naming host
+    // paths, so it is refused rather than silently reinterpreted.
+    if (!name.empty() && name[0] == '/')
+        throw Error(what + ": absolute name; layer entries must be relative to the layer root");
     std::vector<std::string> comps;
     size_t pos = 0;
     while (pos <= name.size()) {

@@ -9,7 +9,7 @@
 
 namespace berth::images {
 
-// "./a//b/" -> {"a","b"}; "/" and "." -> {}. Throws on a ".." component.
+// "./a//b/" -> {"a","b"}; "." and "./" -> {}. Throws on a ".." component or a leading "/".
 std::vector<std::string> clean_entry_path(const std::string& name, const std::string& what);
 
 // Opens comps[0..count) as directories below root_fd (O_RDONLY, so fsetxattr works), creating

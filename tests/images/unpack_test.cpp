@@ -108,6 +108,46 @@ TEST_F(Unpack, MissingParentDirectoriesAreCreated) {
     EXPECT_EQ(slurp(layer("a/b")), "hello");
 }
 
+// A later entry replaces an earlier one of the same name whatever both are (a directory
+// again keeps its children), and the directories kept open between entries follow.
+TEST_F(Unpack, LaterEntriesReplaceEarlierOnes) {
+    unpack(make_tar({
+        {.name = "a/b/x", .data = "x"},
+        {.name = "a/b", .data = "now a file"},  // dir -> file
+        {.name = "d/e/f", .data = "deep"},
+        {.name = "f", .type = 'l', .data = "/etc/passwd"},
+        {.name = "f", .data = "not through the link"},  // symlink -> file
+        {.name = "g", .data = "file"},
+        {.name = "g", .type = 'd', .mode = 0711},  // file -> dir
+        {.name = "g/in", .data = "in g"},
+        {.name = "d", .type = 'd', .mode = 0750},  // dir again: kept, mode updated
+        {.name = "h", .data = "old"},
+        {.name = "h", .type = 'h', .data = "d/e/f"},  // file -> hardlink
+        {.name = "d/e/g", .data = "next to f"},
+    }));
+    EXPECT_EQ(slurp(layer("a/b")), "now a file");
+    EXPECT_EQ(slurp(layer("f")), "not through the link");
+    EXPECT_FALSE(std::filesystem::is_symlink(layer("f")));
+    EXPECT_EQ(slurp(layer("g/in")), "in g");
+    EXPECT_EQ(slurp(layer("d/e/f")), "deep");
+    EXPECT_EQ(slurp(layer("d/e/g")), "next to f");
+    struct stat st;
+    ASSERT_EQ(::lstat(layer("d").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    ASSERT_EQ(::lstat(layer("h").c_str(), &st), 0);
+    EXPECT_EQ(st.st_nlink, 2u);
+    EXPECT_EQ(slurp(layer("h")), "deep");
+    ASSERT_EQ(::lstat(layer("g").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0711u);
+    // A file that replaced a directory is no parent for a later entry.
+    std::filesystem::remove_all(box_ / "layer");
+    std::filesystem::create_directory(box_ / "layer");
+    expect_rejected({{.name = "a/b/x", .data = "x"},
+                     {.name = "a/b", .data = "file"},
+                     {.name = "a/b/y", .data = "y"}},
+                    "entry a/b/y: parent a/b is not a directory");
+}
+
 TEST_F(Unpack, RejectsAbsoluteNames) {
     std::string name = "berth-abs-test-" + std::to_string(::getpid());
     expect_rejected({{.name = "/" + name, .data = "x"}}, "entry /" + name + ": absolute name");

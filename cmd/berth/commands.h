@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -23,5 +24,7 @@ void add_network_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 // run create start stop restart kill rm wait logs exec ps inspect.
 void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action, int argc,
                             char** argv);
+// --max-layer-size SIZE ("64GiB", "8M"...): decompressed bytes per layer before it is a bomb.
+void add_max_layer_size(CLI::App& cmd, uint64_t& bytes);
 
 }  // namespace berth::cli

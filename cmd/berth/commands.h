@@ -9,6 +9,7 @@ namespace berth::cli {
 
 struct GlobalFlags {
     std::string root = "/var/lib/berth";
+    std::string run_root = "/run/berth";  // state that must not survive a reboot
 };
 
 using Action = std::function<int()>;
@@ -20,5 +21,8 @@ void add_image_history_prune(CLI::App& image, GlobalFlags& globals, Action& acti
 void add_login_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 // `image analyze`, added to the `image` group.
 void add_image_analyze(CLI::App& image, GlobalFlags& globals, Action& action);
+// run create start stop restart kill rm wait logs exec ps inspect (and the hidden monitor).
+void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action, int argc,
+                            char** argv);
 
 }  // namespace berth::cli

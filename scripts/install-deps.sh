@@ -4,7 +4,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # Build: compiler, CMake, and the libraries berth links (see README "Dependencies").
 BUILD=(g++ cmake make pkg-config libcap-dev libseccomp-dev nlohmann-json3-dev libcli11-dev
-       libgtest-dev libarchive-dev libssl-dev libcurl4-openssl-dev
+       libgtest-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev
        libnl-3-dev libnl-route-3-dev libnftables-dev)
 # Tests: the busybox the fixtures are made of, podman as a real OCI runtime client, qemu (+ xz
 # to unpack the guest kernel) for the cgroup v2 tests in a guest booted with cgroup_no_v1=all,

@@ -18,5 +18,6 @@ void add_pull_command(CLI::App& app, GlobalFlags& globals, Action& action);
 // `image history` and `image prune`, added to the `image` group.
 void add_image_history_prune(CLI::App& image, GlobalFlags& globals, Action& action);
 void add_login_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+void add_volume_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 
 }  // namespace berth::cli

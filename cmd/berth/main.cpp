@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     add_image_commands(app, globals, action);
     add_pull_command(app, globals, action);
     add_login_commands(app, globals, action);
+    add_volume_commands(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,23 @@ std::vector<std::string> all_names(const std::string& dir) {
 }
 
 }  // namespace
+
+std::string random_hex(size_t bytes) {
+    std::string raw(bytes, '\0');
+    if (::getrandom(raw.data(), raw.size(), 0) != static_cast<ssize_t>(raw.size()))
+        throw_errno("getrandom");
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+std::string random_volume_name() {
+    return random_hex(32);
+}
 
 VolumeLock::VolumeLock(const std::string& volumes_dir, bool exclusive) {
     size_t slash = volumes_dir.find_last_of('/');

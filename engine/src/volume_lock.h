@@ -1,5 +1,5 @@
-// The volume store's flock and directory listing; also clears staging and trash left by a
-// process that died half-way (.new-*, .trash-*) when the exclusive lock is first taken.
+// The volume store's flock, directory listing and random names; also clears staging and trash left
+// by a process that died half-way (.new-*, .trash-*) when the exclusive lock is first taken.
 #pragma once
 
 #include <string>
@@ -20,5 +20,9 @@ class VolumeLock {
   private:
     UniqueFd fd_;  // closing releases the lock
 };
+
+// Lowercase hex of `bytes` random bytes; volume names are docker's 64 hex digits.
+std::string random_hex(size_t bytes);
+std::string random_volume_name();
 
 }  // namespace berth::engine

@@ -32,8 +32,8 @@ void make_host_dirs(const std::string& path) {
 
 // Copies rootfs:destination (resolved inside the rootfs: an image symlink cannot make us read
 // the host) into the empty volume directory, with the directory's own owner and mode.
-void populate(const std::string& rootfs_dir, const std::string& destination,
-              const std::string& data_dir) {
+void copy_image_content(const std::string& rootfs_dir, const std::string& destination,
+                        const std::string& data_dir) {
     UniqueFd root(::open(rootfs_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open container rootfs " + rootfs_dir);
     int err = 0;
@@ -54,11 +54,11 @@ void populate(const std::string& rootfs_dir, const std::string& destination,
 
 }  // namespace
 
-ResolvedMount VolumeStore::mount_for(const VolumeSpec& spec, const std::string& container_id,
-                                     const std::string& rootfs_dir) {
+ResolvedMount VolumeStore::resolve(const VolumeSpec& spec) {
     ResolvedMount mount;
     mount.destination = spec.destination;
     mount.read_only = spec.read_only;
+    mount.nocopy = spec.nocopy;
     if (spec.kind == VolumeSpec::Kind::bind) {
         mount.type = "bind";
         mount.source = spec.source;
@@ -69,17 +69,38 @@ ResolvedMount VolumeStore::mount_for(const VolumeSpec& spec, const std::string& 
         }
         return mount;
     }
+    mount.type = "volume";
+    mount.anonymous = spec.kind == VolumeSpec::Kind::anonymous;
+    mount.name = mount.anonymous ? random_volume_name() : spec.source;
+    mount.source = volumes_dir() + "/" + mount.name + "/_data";
+    return mount;
+}
+
+void VolumeStore::acquire(const ResolvedMount& mount, const std::string& container_id) {
+    if (mount.type != "volume") return;
     VolumeLock lock(volumes_dir(), true);
-    Volume v = create_locked(spec.kind == VolumeSpec::Kind::named ? spec.source : "", {},
-                             spec.kind == VolumeSpec::Kind::anonymous);
+    Volume v = create_locked(mount.name, {}, mount.anonymous);
     if (std::find(v.users.begin(), v.users.end(), container_id) == v.users.end()) {
         v.users.push_back(container_id);
         save(v);
     }
-    if (!spec.nocopy && !rootfs_dir.empty()) populate(rootfs_dir, spec.destination, v.mountpoint);
-    mount.type = "volume";
-    mount.name = v.name;
-    mount.source = v.mountpoint;
+}
+
+void VolumeStore::populate(const std::string& name, const std::string& rootfs_dir,
+                           const std::string& destination) {
+    if (!valid_volume_name(name)) throw Error("no such volume: " + name);
+    // Exclusive: two containers starting on one new volume must not both copy into it.
+    VolumeLock lock(volumes_dir(), true);
+    if (::access(record_path(name).c_str(), F_OK) != 0) throw Error("no such volume: " + name);
+    copy_image_content(rootfs_dir, destination, volumes_dir() + "/" + name + "/_data");
+}
+
+ResolvedMount VolumeStore::mount_for(const VolumeSpec& spec, const std::string& container_id,
+                                     const std::string& rootfs_dir) {
+    ResolvedMount mount = resolve(spec);
+    acquire(mount, container_id);
+    if (mount.type == "volume" && !mount.nocopy && !rootfs_dir.empty())
+        populate(mount.name, rootfs_dir, mount.destination);
     return mount;
 }
 

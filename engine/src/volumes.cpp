@@ -1,6 +1,5 @@
 // The volume store: records, create, list, remove, prune.
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,19 +17,6 @@ namespace berth::engine {
 namespace {
 
 constexpr const char* kAnonymousLabel = "com.docker.volume.anonymous";
-
-std::string random_hex(size_t bytes) {
-    std::string raw(bytes, '\0');
-    if (::getrandom(raw.data(), raw.size(), 0) != static_cast<ssize_t>(raw.size()))
-        throw_errno("getrandom");
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
 
 std::string utc_now_rfc3339() {
     time_t now = ::time(nullptr);

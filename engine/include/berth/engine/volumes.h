@@ -51,6 +51,8 @@ struct ResolvedMount {
     std::string source;
     std::string destination;
     bool read_only = false;
+    bool anonymous = false;  // a volume made for this container alone
+    bool nocopy = false;
     // docker inspect's Mounts entry: Type, Name, Source, Destination, Driver, Mode, RW,
     // Propagation.
     nlohmann::json inspect_json() const;
@@ -81,12 +83,21 @@ class VolumeStore {
     };
     Pruned prune(bool all);
 
-    // For the engine at container create: resolves one -v to the mount source, creating a
-    // named or anonymous volume as needed and recording container_id as a user. When the
-    // volume is empty and the spec allows it, the container rootfs's content at the
-    // destination (resolved inside rootfs_dir, never outside it) is copied into the volume
-    // with modes, owners and timestamps, as docker does on first use. rootfs_dir may be
-    // empty (no copy). Binds are checked to exist.
+    // The engine's three steps for one -v:
+    // 1. Before the container has an ID: where the mount comes from. A named volume's source
+    //    is its _data directory, a new anonymous volume gets its random name here; a missing
+    //    bind source directory is created (docker -v does). Nothing else changes.
+    ResolvedMount resolve(const VolumeSpec& spec);
+    // 2. Once <root>/containers/<id> exists: creates the volume if missing and records the
+    //    container as a user (no-op for binds).
+    void acquire(const ResolvedMount& mount, const std::string& container_id);
+    // 3. With the container's rootfs mounted, before its program runs: when the volume is
+    //    empty, copies the rootfs's content at the destination into it (resolved inside
+    //    rootfs_dir, never outside it), with modes, owners and timestamps, as docker does on
+    //    first use. Skip it for nocopy.
+    void populate(const std::string& name, const std::string& rootfs_dir,
+                  const std::string& destination);
+    // All three (rootfs_dir empty: no copy).
     ResolvedMount mount_for(const VolumeSpec& spec, const std::string& container_id,
                             const std::string& rootfs_dir);
     // For the engine at container rm: drops container_id's references; with

@@ -28,5 +28,6 @@ void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action,
                             char** argv);
 // --max-layer-size SIZE ("64GiB", "8M"...): decompressed bytes per layer before it is a bomb.
 void add_max_layer_size(CLI::App& cmd, uint64_t& bytes);
+void add_volume_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 
 }  // namespace berth::cli

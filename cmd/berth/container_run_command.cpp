@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 
+#include "berth/netns/network.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/logs.h"
 #include "berth/runtime/runtime.h"
@@ -26,7 +27,8 @@ struct RunFlags {
                                                                  network = "none", stop_signal;
     bool entrypoint_set = false;
     std::vector<std::string> env, env_files, volumes, tmpfs, cap_add, cap_drop, security_opt,
-        labels, log_opts;
+        labels, log_opts, publish, dns, network_aliases;
+    std::string ip;
     double cpus = 0;
     int64_t pids_limit = 0;
     int stop_timeout = -1;
@@ -54,7 +56,13 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
                     "seccomp=FILE|unconfined, no-new-privileges")->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
-    cmd->add_option("--network,--net", f.network, "none or host");
+    cmd->add_option("--network,--net", f.network, "none, host, bridge or a network's name");
+    cmd->add_option("-p,--publish", f.publish, "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]")
+        ->allow_extra_args(false);
+    cmd->add_option("--ip", f.ip, "the container's IPv4 address on the network");
+    cmd->add_option("--network-alias", f.network_aliases, "another DNS name on the network")
+        ->allow_extra_args(false);
+    cmd->add_option("--dns", f.dns, "DNS server (replaces the network's)")->allow_extra_args(false);
     cmd->add_option("-l,--label", f.labels, "K=V")->allow_extra_args(false);
     cmd->add_option("--stop-signal", f.stop_signal, "signal for stop (default: the image's)");
     cmd->add_option("--stop-timeout", f.stop_timeout, "seconds before stop kills");
@@ -147,6 +155,16 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     h.auto_remove = f.remove;
     h.restart_policy = engine::parse_restart_policy(f.restart);
     h.network_mode = f.network;
+    h.port_bindings = f.publish;
+    h.dns = f.dns;
+    h.network_aliases = f.network_aliases;
+    h.ipv4_address = f.ip;
+    if ((!f.publish.empty() || !f.ip.empty() || !f.network_aliases.empty()) &&
+        (f.network == "none" || f.network == "host"))
+        throw Error("-p, --ip and --network-alias need a network (--network NAME)");
+    for (const auto& p : f.publish) netns::PortMapping::parse(p);  // one-line error now
+    if (!f.ip.empty()) netns::Ipv4::parse(f.ip);
+    for (const auto& d : f.dns) netns::Ipv4::parse(d);
     for (const std::string& o : f.log_opts) {
         auto [k, v] = split_kv(o, "--log-opt");
         if (k == "max-size") engine::parse_size(v);

@@ -121,6 +121,8 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         binary = path.substr(0, path.rfind('/') + 1) + "berth-monitor";
     }
     if (::access(binary.c_str(), X_OK) != 0) throw_errno("monitor " + binary);
+    // The monitor runs berth-netns (installed beside it) for named networks.
+    ::setenv("BERTH_NETNS_HELPER", (binary.substr(0, binary.rfind('/') + 1) + "berth-netns").c_str(), 0);
     UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw_errno("open /dev/null");
     int fds[4] = {attach && attach->in >= 0 ? attach->in : null_fd.get(),

@@ -62,7 +62,7 @@ json inspect_container(Engine& engine, const std::string& id) {
             {"Config", record["Config"]},
             {"HostConfig", record["HostConfig"]},
             {"Mounts", mounts},
-            {"NetworkSettings", idle_network_settings(r)},
+            {"NetworkSettings", network_settings(store, r)},
             {"GraphDriver",
              {{"Name", "overlay"},
               {"Data",

@@ -39,6 +39,10 @@ struct HostConfig {
     bool read_only = false, auto_remove = false;
     RestartPolicy restart_policy;
     std::string network_mode = "none";
+    // Named networks: -p specs ([HOST_IP:]HOST_PORT:CTR_PORT[/proto]), --dns, --network-alias,
+    // --ip.
+    std::vector<std::string> port_bindings, dns, network_aliases;
+    std::string ipv4_address;
     std::map<std::string, std::string> log_options;  // max-size, max-file
 };
 

@@ -11,9 +11,9 @@ BUILD=(g++ cmake make pkg-config libcap-dev libseccomp-dev nlohmann-json3-dev li
 # zstd for the fixture image's zstd-compressed layer, docker-registry + skopeo for a real
 # registry on loopback that the pull tests push the fixtures to.
 TEST=(busybox-static podman qemu-system-x86 xz-utils zstd docker-registry skopeo
-      iproute2 nftables iputils-ping curl)
+      iproute2 nftables iputils-ping curl bind9-dnsutils)
 # Benchmarks: the peers we measure against, and GNU time for peak RSS.
-BENCH=(crun runc time util-linux umoci)
+BENCH=(crun runc time util-linux umoci netavark bc)
 missing=()
 for pkg in "${BUILD[@]}" "${TEST[@]}" "${BENCH[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

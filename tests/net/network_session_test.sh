@@ -88,6 +88,7 @@ if [[ $MODE == scale ]]; then
     [[ -z $out ]] || fail "from s1: $out"
     t_check=$((($(date +%s%N) - start) / 1000000 - t_run))
     echo "resolved and pinged $COUNT names in $t_check ms"
+    IDS=$(ls "$ROOT/containers")
     start=$(date +%s%N)
     B rm -f $names >/dev/null
     echo "removed $COUNT in $((($(date +%s%N) - start) / 1000000)) ms"
@@ -96,7 +97,12 @@ if [[ $MODE == scale ]]; then
     [[ -z $(ip -o link show master "$BR") ]] || fail "veths left on $BR"
     B network rm big >/dev/null
     ip link show "$BR" >/dev/null 2>&1 && fail "bridge $BR left"
-    [[ -z $(ls "$ROOT/containers") ]] || fail "containers left"
+    [[ -z $(B ps -aq) ]] || fail "containers left: $(B ps -aq)"
+    for id in $IDS; do
+        [[ -e /run/berth/netns/$id ]] && fail "netns mount of $id left"
+        grep -q "/run/berth/netns/$id " /proc/self/mountinfo && fail "netns mount of $id left"
+    done
+    B network inspect big >/dev/null 2>&1 && fail "network big left"
     echo "PASS: network scale ($COUNT)"
     exit 0
 fi

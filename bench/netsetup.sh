@@ -5,7 +5,8 @@
 # it off again, berth vs podman with netavark, on the same host in the same run:
 #   berth:  median(`berth run --rm --network benchnet IMG true`) - median(same with --network none)
 #   podman: median(`podman run --rm --network bridge IMG true`)  - median(same with --network none)
-# N rounds (default 20), A/B alternated per round, one warm-up each. Plus berth's own split
+# N rounds (default 20), A/B alternated per round, one warm-up each. A "keeper" container
+# stays on benchnet so berth-dns is running (podman's default network has no DNS server). Plus berth's own split
 # (bench/netattach: attach and release through the library, no container).
 #
 # Everything runs in a private network and mount namespace (unshare -n -m): podman's podman0
@@ -43,6 +44,7 @@ P=(podman --root "$T/pstorage" --runroot "$T/prun" --tmpdir "$T/ptmp" --storage-
 PRUN=(run --rm --cgroups=disabled --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
 cleanup() {
     set +e
+    B rm -f keeper >/dev/null 2>&1
     B network rm benchnet >/dev/null 2>&1
     "${P[@]}" rm -af >/dev/null 2>&1
     rm -rf -- "$T"
@@ -53,6 +55,9 @@ export BERTH_DNS_UPSTREAMS=127.0.0.1:9
 bash "$REPO/rootfs-fixtures/oci-image.sh" busybox "$T/busybox.tar" >/dev/null 2>&1
 B image load -i "$T/busybox.tar" >/dev/null
 B network create benchnet >/dev/null
+# One long-lived container on the network, as on any host that uses networks: berth-dns is
+# already up (it starts with a network's first container and stops with the last).
+B run -d --name keeper --network benchnet berth-fixtures/busybox:1 sleep 3600 >/dev/null
 bash "$REPO/rootfs-fixtures/busybox-tar.sh" "$T/rootfs.tar" >/dev/null 2>&1
 "${P[@]}" import "$T/rootfs.tar" localhost/bench-busybox >/dev/null
 

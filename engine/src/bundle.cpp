@@ -13,16 +13,47 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string>& all_capabilities() {
-    static const std::vector<std::string> caps = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-        "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-        "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+    static const std::vector<std::string> caps = {"CAP_CHOWN",
+                                                  "CAP_DAC_OVERRIDE",
+                                                  "CAP_DAC_READ_SEARCH",
+                                                  "CAP_FOWNER",
+                                                  "CAP_FSETID",
+                                                  "CAP_KILL",
+                                                  "CAP_SETGID",
+                                                  "CAP_SETUID",
+                                                  "CAP_SETPCAP",
+                                                  "CAP_LINUX_IMMUTABLE",
+                                                  "CAP_NET_BIND_SERVICE",
+                                                  "CAP_NET_BROADCAST",
+                                                  "CAP_NET_ADMIN",
+                                                  "CAP_NET_RAW",
+                                                  "CAP_IPC_LOCK",
+                                                  "CAP_IPC_OWNER",
+                                                  "CAP_SYS_MODULE",
+                                                  "CAP_SYS_RAWIO",
+                                                  "CAP_SYS_CHROOT",
+                                                  "CAP_SYS_PTRACE",
+                                                  "CAP_SYS_PACCT",
+                                                  "CAP_SYS_ADMIN",
+                                                  "CAP_SYS_BOOT",
+                                                  "CAP_SYS_NICE",
+                                                  "CAP_SYS_RESOURCE",
+                                                  "CAP_SYS_TIME",
+                                                  "CAP_SYS_TTY_CONFIG",
+                                                  "CAP_MKNOD",
+                                                  "CAP_LEASE",
+                                                  "CAP_AUDIT_WRITE",
+                                                  "CAP_AUDIT_CONTROL",
+                                                  "CAP_SETFCAP",
+                                                  "CAP_MAC_OVERRIDE",
+                                                  "CAP_MAC_ADMIN",
+                                                  "CAP_SYSLOG",
+                                                  "CAP_WAKE_ALARM",
+                                                  "CAP_BLOCK_SUSPEND",
+                                                  "CAP_AUDIT_READ",
+                                                  "CAP_PERFMON",
+                                                  "CAP_BPF",
+                                                  "CAP_CHECKPOINT_RESTORE"};
     return caps;
 }
 
@@ -102,9 +133,10 @@ json resources(const HostConfig& h) {
 
 const std::vector<std::string>& default_capabilities() {
     static const std::vector<std::string> caps = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-        "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-        "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+        "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+        "CAP_KILL",    "CAP_AUDIT_WRITE"};
     return caps;
 }
 
@@ -152,6 +184,11 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
     if (!c.domainname.empty()) spec["domainname"] = c.domainname;
 
     json& mounts = spec["mounts"];
+    // docker's: the container's own cgroups, read-only (the cgroup namespace makes them /).
+    mounts.push_back({{"destination", "/sys/fs/cgroup"},
+                      {"type", "cgroup"},
+                      {"source", "cgroup"},
+                      {"options", {"ro", "nosuid", "noexec", "nodev", "relatime"}}});
     std::string dir = store.dir(r.id);
     mounts.push_back(bind_mount(dir + "/hosts", "/etc/hosts", false));
     mounts.push_back(bind_mount(dir + "/hostname", "/etc/hostname", false));
@@ -188,7 +225,6 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
         }
     }
     spec["linux"]["namespaces"] = namespaces;
-    // A read-only /sys shows the host's network devices with the host's netns.
     json res = resources(h);
     if (!res.empty()) spec["linux"]["resources"] = res;
     spec["linux"]["cgroupsPath"] = "berth/" + r.id;

@@ -116,8 +116,7 @@ HostConfig host_from(const json& j) {
     h.network_aliases = j.value("BerthNetworkAliases", std::vector<std::string>{});
     h.ipv4_address = j.value("BerthIPv4Address", "");
     if (j.contains("LogConfig"))
-        h.log_options =
-            j["LogConfig"].value("Config", std::map<std::string, std::string>{});
+        h.log_options = j["LogConfig"].value("Config", std::map<std::string, std::string>{});
     return h;
 }
 
@@ -212,8 +211,7 @@ std::string now_rfc3339_nano() {
 double parse_rfc3339(const std::string& text) {
     tm t{};
     int year, mon, day, hour, min, sec;
-    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &year, &mon, &day, &hour, &min, &sec) !=
-            6 ||
+    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &year, &mon, &day, &hour, &min, &sec) != 6 ||
         year < 1970)
         return 0;
     t.tm_year = year - 1900;

@@ -36,7 +36,8 @@ images::ImageRecord find_or_pull(images::Store& store, const std::string& ref, b
 // The image config's "config" object (docker's container config of the image).
 json image_config(const images::Store& store, const images::ImageRecord& image) {
     auto doc = json::parse(store.read_blob(image.id), nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) throw Error("image " + image.id.str() + ": config is not JSON");
+    if (doc.is_discarded() || !doc.is_object())
+        throw Error("image " + image.id.str() + ": config is not JSON");
     json c = doc.value("config", json::object());
     return c.is_object() ? c : json::object();
 }
@@ -140,8 +141,9 @@ RunState Engine::state(const std::string& id) const {
     if (container) {
         st.status = "running";
         if (!monitor)
-            st.error = "the container's monitor exited: its output is no longer logged and its "
-                       "restart policy no longer applies";
+            st.error =
+                "the container's monitor exited: its output is no longer logged and its "
+                "restart policy no longer applies";
         return st;
     }
     if (monitor) {

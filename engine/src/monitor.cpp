@@ -41,9 +41,13 @@ int exit_code_of(int status) {
 class Monitor {
   public:
     Monitor(const std::string& root, const std::string& run_root, const std::string& id,
-            bool attach)
-        : store_(root, run_root), id_(id), record_(store_.load(id)),
-          runtime_(store_.runtime_root()) {
+            bool attach, unsigned rows, unsigned cols)
+        : store_(root, run_root),
+          id_(id),
+          record_(store_.load(id)),
+          runtime_(store_.runtime_root()),
+          rows_(rows),
+          cols_(cols) {
         if (attach) {
             client_in_ = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 10));
             client_out_ = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 10));
@@ -85,6 +89,7 @@ class Monitor {
     std::optional<images::OverlayMount> rootfs_;
     std::string control_buffer_;
     int master_fd_ = -1;
+    unsigned rows_ = 0, cols_ = 0;
     pid_t init_ = 0;
     bool notified_start_ = false;
     std::string start_error_;
@@ -141,6 +146,8 @@ void Monitor::handle_control() {
             ws.ws_row = static_cast<unsigned short>(a);
             ws.ws_col = static_cast<unsigned short>(b);
             ::ioctl(master_fd_, TIOCSWINSZ, &ws);
+            rows_ = a;
+            cols_ = b;
         }
     }
 }
@@ -189,8 +196,10 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                 ssize_t n = ::read(p.fd, buf, sizeof buf);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
                 if (n <= 0) {  // EOF, or EIO on a master whose slave is closed everywhere
-                    if (p.fd == stdio.out_read.get()) stdio.out_read.reset();
-                    else if (is_err) stdio.err_read.reset();
+                    if (p.fd == stdio.out_read.get())
+                        stdio.out_read.reset();
+                    else if (is_err)
+                        stdio.err_read.reset();
                     else {
                         stdio.master.reset();
                         master_fd_ = -1;
@@ -224,6 +233,8 @@ void Monitor::prepare_bundle() {
     UniqueFd root(::open(store_.rootfs_dir(id_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open rootfs of " + id_);
     ResolvedUser user = resolve_user(root.get(), record_.config.user);
+    if (!record_.config.working_dir.empty())
+        make_dirs_in_root(root.get(), record_.config.working_dir);
     write_file_atomic(store_.bundle_dir(id_) + "/config.json",
                       bundle_config_json(store_, record_, user, net));
 }
@@ -233,8 +244,8 @@ int Monitor::run_once(bool first) {
     if (!rootfs_) rootfs_.emplace(mount_rootfs(store_, record_));
     prepare_bundle();
     ::mkdir(store_.run_dir(id_).c_str(), 0700);
-    ContainerStdio stdio = ContainerStdio::prepare(
-        record_.config.tty, record_.config.open_stdin, store_.run_dir(id_) + "/console.sock");
+    ContainerStdio stdio = ContainerStdio::prepare(record_.config.tty, record_.config.open_stdin,
+                                                   store_.run_dir(id_) + "/console.sock");
     runtime::CreateOptions options;
     options.bundle = store_.bundle_dir(id_);
     options.console_socket = stdio.console_path;
@@ -253,6 +264,12 @@ int Monitor::run_once(bool first) {
     stdio.restore_after_create();
     if (stdio.console_listener) stdio.receive_master();
     master_fd_ = stdio.master ? stdio.master.get() : -1;
+    if (master_fd_ >= 0 && rows_ && cols_) {
+        winsize ws{};
+        ws.ws_row = static_cast<unsigned short>(rows_);
+        ws.ws_col = static_cast<unsigned short>(cols_);
+        ::ioctl(master_fd_, TIOCSWINSZ, &ws);
+    }
     runtime::ContainerState cs = runtime_.state(id_);
     init_ = cs.pid;
     uint64_t start_time = process_start_time(init_);
@@ -301,11 +318,11 @@ int Monitor::run_once(bool first) {
         st.error = start_error_;
         if (!start_error_.empty()) st.started_at = st.finished_at;
     });
-    if (!start_error_.empty() && first) notify("error " + std::to_string(code) + " " + start_error_);
+    if (!start_error_.empty() && first)
+        notify("error " + std::to_string(code) + " " + start_error_);
     last_ran_ = ran;
     return code;
 }
-
 
 bool Monitor::should_restart(int code, int restarts) {
     const RestartPolicy& p = record_.host_config.restart_policy;
@@ -337,8 +354,7 @@ bool Monitor::backoff(std::chrono::milliseconds delay) {
 int Monitor::run() {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
-        sigaddset(&set, s);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_) throw_errno("signalfd");
@@ -392,13 +408,13 @@ int Monitor::run() {
 }  // namespace
 
 int monitor_main(const std::string& root, const std::string& run_root, const std::string& id,
-                 bool attach) {
+                 bool attach, unsigned rows, unsigned cols) {
     ::signal(SIGPIPE, SIG_IGN);
     // Orphans of the container (exec'd helpers, runtime intermediates) are reaped here.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     std::optional<Monitor> monitor;
     try {
-        monitor.emplace(root, run_root, id, attach);
+        monitor.emplace(root, run_root, id, attach, rows, cols);
         ContainerStore store(root, run_root);
         UniqueFd lock = store.lock(id);
         RunState st = store.load_state(id);

@@ -32,7 +32,7 @@ struct ContainerConfig {
 
 // docker's HostConfig.
 struct HostConfig {
-    std::vector<std::string> binds;           // -v as given
+    std::vector<std::string> binds;            // -v as given
     std::map<std::string, std::string> tmpfs;  // --tmpfs PATH -> options
     int64_t memory = 0, memory_swap = 0, nano_cpus = 0, pids_limit = 0;
     std::vector<std::string> cap_add, cap_drop, security_opt;

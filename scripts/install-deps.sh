@@ -11,9 +11,15 @@ BUILD=(g++ cmake make pkg-config libcap-dev libseccomp-dev nlohmann-json3-dev li
 # zstd for the fixture image's zstd-compressed layer, docker-registry + skopeo for a real
 # registry on loopback that the pull tests push the fixtures to.
 TEST=(busybox-static podman qemu-system-x86 xz-utils zstd docker-registry skopeo
-      iproute2 nftables iputils-ping curl bind9-dnsutils)
+      iproute2 nftables iputils-ping curl)
+# DNS tests: dnsmasq as the loopback upstream berth-dns forwards to, dig as the user's client.
+TEST+=(dnsmasq bind9-dnsutils)
 # Benchmarks: the peers we measure against, and GNU time for peak RSS.
-BENCH=(crun runc time util-linux umoci netavark bc)
+BENCH=(crun runc time util-linux umoci)
+# bench/dns.sh: dnsperf drives berth-dns and dnsmasq (the peer) alike.
+BENCH+=(dnsperf dnsmasq)
+# bench/netsetup.sh: podman's network backend, and bc for its arithmetic.
+BENCH+=(netavark bc)
 missing=()
 for pkg in "${BUILD[@]}" "${TEST[@]}" "${BENCH[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

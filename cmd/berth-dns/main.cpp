@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 60000u));
     app.add_option("--threads", options.threads, "workers (0 = one per CPU)")
         ->capture_default_str();
+    app.add_option("--udp-batch", options.udp_batch, "datagrams per recvmmsg/sendmmsg (benchmarks)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 64u));
     CLI11_PARSE(app, argc, argv);
     options.upstream_timeout = std::chrono::milliseconds(timeout_ms);
 

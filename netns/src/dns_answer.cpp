@@ -154,9 +154,9 @@ AnswerResult answer_query(const ZoneView* view, std::span<const std::uint8_t> pa
     if (q.qclass != kClassIn && q.qclass != 255)
         return answer_from_entry(nullptr, packet, q, kRefused, out, cap, rng);
 
-    auto it = view->names.find(std::string_view(reinterpret_cast<const char*>(q.name), q.name_len));
-    if (it != view->names.end())
-        return answer_from_entry(&it->second, packet, q, kNoError, out, cap, rng);
+    const ZoneEntry* entry =
+        view->names.find(std::string_view(reinterpret_cast<const char*>(q.name), q.name_len));
+    if (entry) return answer_from_entry(entry, packet, q, kNoError, out, cap, rng);
     if (is_single_label(q) || under_domain(q, *view))
         return answer_from_entry(nullptr, packet, q, kNxDomain, out, cap, rng);
     if (view->upstreams.empty())

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -160,6 +161,9 @@ void Worker::run() {
                 case kUpstream:
                     on_upstream(slot);
                     break;
+                case kUpstreamTcp:
+                    if (slot < streams_.size() && streams_[slot].open) on_stream(slot);
+                    break;
             }
         }
         expire_timers();
@@ -171,13 +175,15 @@ void Worker::on_udp(std::uint32_t slot) {
     Listener& listener = listeners_[slot];
     const int fd = listener.udp.get();
     const ZoneView* view = listener.view.get();
-    // A few batches per wakeup, then back to epoll so TCP and upstream replies get their turn.
-    for (int round = 0; round < 8; ++round) {
-        for (std::size_t i = 0; i < kBatch; ++i) {
+    const unsigned batch = std::clamp<unsigned>(options_.udp_batch, 1, kBatch);
+    // At most 512 datagrams per wakeup, then back to epoll so TCP and upstream replies get
+    // their turn.
+    for (unsigned round = 0; round < 8 * kBatch / batch; ++round) {
+        for (std::size_t i = 0; i < batch; ++i) {
             in_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
             in_msgs_[i].msg_hdr.msg_flags = 0;
         }
-        int n = ::recvmmsg(fd, in_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+        int n = ::recvmmsg(fd, in_msgs_.data(), batch, MSG_DONTWAIT, nullptr);
         if (n <= 0) break;
         unsigned replies = 0;
         std::uint64_t answered = 0, formerr = 0, dropped = 0;
@@ -221,7 +227,7 @@ void Worker::on_udp(std::uint32_t slot) {
             if (r <= 0) break;  // socket buffer full: UDP clients retry
             sent += static_cast<unsigned>(r);
         }
-        if (n < static_cast<int>(kBatch)) break;
+        if (n < static_cast<int>(batch)) break;
     }
 }
 

@@ -60,7 +60,7 @@ class Worker {
   private:
     static constexpr std::size_t kBatch = 64;
     static constexpr std::size_t kUdpBuffer = 4096;
-    enum Kind : std::uint32_t { kWake = 1, kUdp, kTcpListen, kTcpConn, kUpstream };
+    enum Kind : std::uint32_t { kWake = 1, kUdp, kTcpListen, kTcpConn, kUpstream, kUpstreamTcp };
 
     struct Listener {
         std::uint32_t address = 0;  // network order
@@ -89,6 +89,14 @@ class Worker {
         UniqueFd fd;
         sockaddr_in address{};
     };
+    // One TCP exchange with an upstream, for a TCP client whose UDP answer came back truncated.
+    struct UpstreamStream {
+        UniqueFd fd;
+        std::uint16_t id = 0;              // the pending query it serves
+        std::vector<std::uint8_t> buffer;  // the framed query going out, then the reply
+        std::size_t sent = 0;
+        bool open = false, reading = false;
+    };
     struct Pending {
         Client client;
         std::uint16_t client_id = 0;
@@ -97,6 +105,7 @@ class Worker {
         std::size_t question_end = 0;
         std::size_t attempt = 0;
         std::uint32_t upstream_slot = 0;
+        std::uint32_t stream_slot = 0xFFFFFFFF;  // set while a TCP retry runs
         Clock::time_point started;
         std::uint64_t sequence = 0;  // matches the live timer entry
     };
@@ -129,6 +138,11 @@ class Worker {
     void fail_unlisted(Pending& pending);           // SERVFAIL for one not in pending_
     void deliver(const Client& client, std::span<const std::uint8_t> response);
     std::uint32_t upstream_slot(const sockaddr_in& address);
+    // TCP retries (dns_worker_upstream_tcp.cpp).
+    bool start_stream(std::uint16_t id, Pending& pending);
+    void on_stream(std::uint32_t slot);
+    void close_stream(Pending& pending);
+    void stream_failed(std::uint16_t id, Pending& pending);
 
     const DnsServerOptions options_;
     SharedTable& shared_;
@@ -140,6 +154,7 @@ class Worker {
     std::vector<Connection> connections_;
     std::size_t open_connections_ = 0;
     std::vector<Upstream> upstreams_;
+    std::vector<UpstreamStream> streams_;
     std::unordered_map<std::uint16_t, Pending> pending_;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::uint64_t next_sequence_ = 1;

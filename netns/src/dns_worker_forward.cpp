@@ -122,8 +122,8 @@ void Worker::on_upstream(std::uint32_t slot) {
         auto it = pending_.find(id);
         if (it == pending_.end()) continue;  // late (already answered or timed out)
         Pending& pending = it->second;
-        if (pending.upstream_slot != slot || !(flags & dns::kFlagQr) ||
-            !same_question(reply, pending.query, pending.question_end))
+        if (pending.upstream_slot != slot || pending.stream_slot != kNoSlot ||
+            !(flags & dns::kFlagQr) || !same_question(reply, pending.query, pending.question_end))
             continue;  // not the answer to what we asked this upstream
         std::uint8_t rcode = dns::rcode_of(flags);
         if ((rcode == dns::kServFail || rcode == dns::kRefused) &&
@@ -132,6 +132,8 @@ void Worker::on_upstream(std::uint32_t slot) {
             if (!send_attempt(id, pending)) fail(id, pending);
             continue;
         }
+        // Truncated for a TCP client: ask the same upstream again over TCP.
+        if ((flags & dns::kFlagTc) && pending.client.tcp && start_stream(id, pending)) continue;
         std::uint8_t* data = scratch_.data();
         std::size_t size = reply.size();
         dns::write_u16(data, pending.client_id);
@@ -166,12 +168,14 @@ void Worker::expire_timers() {
         timers_.pop();
         auto it = pending_.find(timer.id);
         if (it == pending_.end() || it->second.sequence != timer.sequence) continue;
+        close_stream(it->second);
         ++it->second.attempt;
         if (!send_attempt(timer.id, it->second)) fail(timer.id, it->second);
     }
 }
 
 void Worker::fail(std::uint16_t id, Pending& pending) {
+    close_stream(pending);
     fail_unlisted(pending);
     pending_.erase(id);
 }

@@ -58,6 +58,28 @@ bool same_endpoint(const sockaddr_in& a, const sockaddr_in& b) {
 
 }  // namespace
 
+ZoneEntry& NameTable::at(const std::string& key) {
+    auto [it, inserted] = building_.emplace(key, static_cast<std::uint32_t>(entries_.size()));
+    if (inserted) entries_.emplace_back();
+    return entries_[it->second];
+}
+
+void NameTable::freeze() {
+    std::size_t capacity = 16;
+    while (capacity < building_.size() * 2) capacity *= 2;
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+    for (const auto& [key, entry] : building_) {
+        std::uint64_t h = hash(key);
+        std::size_t i = h & mask_;
+        while (slots_[i].entry != kEmpty) i = (i + 1) & mask_;
+        slots_[i] = {h, static_cast<std::uint32_t>(keys_.size()), entry,
+                     static_cast<std::uint16_t>(key.size())};
+        keys_ += key;
+    }
+    building_.clear();
+}
+
 bool parse_upstream(const std::string& text, sockaddr_in& out) {
     out = sockaddr_in{};
     out.sin_family = AF_INET;
@@ -139,7 +161,7 @@ std::shared_ptr<const ZoneTable> build_zone_table(
             if (!loops) view->upstreams.push_back(upstream);
         }
         for (const auto& [wire, ips] : draft.addresses) {
-            ZoneEntry& entry = view->names[wire];
+            ZoneEntry& entry = view->names.at(wire);
             for (std::uint32_t ip : ips) {
                 append_rr_head(entry.a_records, dns::kTypeA, 4);
                 entry.a_records.append(reinterpret_cast<const char*>(&ip), 4);  // net order
@@ -147,7 +169,7 @@ std::shared_ptr<const ZoneTable> build_zone_table(
             }
         }
         for (const auto& [wire, targets] : draft.ptr_targets) {
-            ZoneEntry& entry = view->names[wire];
+            ZoneEntry& entry = view->names.at(wire);
             for (const std::string& target : targets) {
                 append_rr_head(entry.ptr_records, dns::kTypePtr,
                                static_cast<std::uint16_t>(target.size()));
@@ -155,6 +177,7 @@ std::shared_ptr<const ZoneTable> build_zone_table(
                 ++entry.ptr_count;
             }
         }
+        view->names.freeze();
         table->by_address[address] = std::move(view);
     }
     return table;

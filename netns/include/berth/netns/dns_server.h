@@ -39,6 +39,9 @@ struct DnsServerOptions {
     // TCP clients: connections per worker and idle time before a connection is closed.
     unsigned max_tcp_connections = 512;
     std::chrono::milliseconds tcp_idle_timeout{10000};
+    // Datagrams per recvmmsg/sendmmsg call (1..64). 1 = one recvmsg/sendmsg pair per query,
+    // kept for bench/dns.sh to show what batching buys.
+    unsigned udp_batch = 64;
 };
 
 struct DnsServerStats {

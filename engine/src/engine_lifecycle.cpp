@@ -105,12 +105,12 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         throw_errno("socketpair for the monitor");
     UniqueFd client(pair[0]), monitor_end(pair[1]);
 
-    std::vector<std::string> args = {"berth-monitor", "--root", containers_.root(),
-                                     "--runroot", containers_.run_root()};
+    std::vector<std::string> args = {"berth-monitor", "--root", containers_.root(), "--runroot",
+                                     containers_.run_root()};
     if (attach) args.push_back("--attach");
     if (attach && attach->rows && attach->cols)
-        args.insert(args.end(), {"--size", std::to_string(attach->rows) + "x" +
-                                               std::to_string(attach->cols)});
+        args.insert(args.end(),
+                    {"--size", std::to_string(attach->rows) + "x" + std::to_string(attach->cols)});
     args.push_back(id);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -124,6 +124,8 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         binary = path.substr(0, path.rfind('/') + 1) + "berth-monitor";
     }
     if (::access(binary.c_str(), X_OK) != 0) throw_errno("monitor " + binary);
+    // The monitor runs berth-netns (installed beside it) for named networks.
+    ::setenv("BERTH_NETNS_HELPER", (binary.substr(0, binary.rfind('/') + 1) + "berth-netns").c_str(), 0);
     UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw_errno("open /dev/null");
     int fds[4] = {attach && attach->in >= 0 ? attach->in : null_fd.get(),
@@ -157,7 +159,8 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
     for (;;) {
         ssize_t n = ::recv(client.get(), &c, 1, 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw Error("container " + record.name + ": the monitor exited before it started");
+        if (n <= 0)
+            throw Error("container " + record.name + ": the monitor exited before it started");
         if (c == '\n') break;
         line += c;
     }

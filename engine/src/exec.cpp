@@ -55,8 +55,10 @@ class PtyProxy {
             }
             if (p[1].revents) {
                 ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-                if (n <= 0) in_open = false;
-                else write_fully(master, buf, static_cast<size_t>(n));
+                if (n <= 0)
+                    in_open = false;
+                else
+                    write_fully(master, buf, static_cast<size_t>(n));
             }
         }
     }
@@ -72,8 +74,7 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
     ContainerStore& store = engine.containers();
     RunState st = engine.state(id);
     ContainerRecord record = store.load(id);
-    if (st.status != "running")
-        throw Error("container " + record.name + " is not running");
+    if (st.status != "running") throw Error("container " + record.name + " is not running");
     runtime::ExecOptions options;
     options.args = req.args;
     options.env = req.env;
@@ -102,8 +103,8 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
     // post-processing off so "\r\n" does not gain a second "\r".
     termios saved{};
     int term_fd = req.interactive && ::isatty(STDIN_FILENO) ? STDIN_FILENO
-                  : ::isatty(STDOUT_FILENO)                ? STDOUT_FILENO
-                                                           : -1;
+                  : ::isatty(STDOUT_FILENO)                 ? STDOUT_FILENO
+                                                            : -1;
     bool raw = term_fd >= 0 && ::tcgetattr(term_fd, &saved) == 0;
     if (raw) {
         termios t = saved;

@@ -62,7 +62,7 @@ json inspect_container(Engine& engine, const std::string& id) {
             {"Config", record["Config"]},
             {"HostConfig", record["HostConfig"]},
             {"Mounts", mounts},
-            {"NetworkSettings", idle_network_settings(r)},
+            {"NetworkSettings", network_settings(store, r)},
             {"GraphDriver",
              {{"Name", "overlay"},
               {"Data",
@@ -90,7 +90,8 @@ std::string apply_format(const json& doc, const std::string& format) {
         bool as_json = expr.rfind("json ", 0) == 0;
         if (as_json) expr = expr.substr(5);
         while (!expr.empty() && expr.front() == ' ') expr.erase(0, 1);
-        if (expr.empty() || expr[0] != '.') throw Error("format: unsupported expression {{" + expr + "}}");
+        if (expr.empty() || expr[0] != '.')
+            throw Error("format: unsupported expression {{" + expr + "}}");
         const json* node = &doc;
         size_t start = 1;
         while (start < expr.size()) {

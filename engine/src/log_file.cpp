@@ -36,9 +36,15 @@ uint64_t parse_size(const std::string& text) {
     if (unit.size() == 2 && (unit[1] == 'b' || unit[1] == 'B')) unit.pop_back();
     if (unit.empty() || unit == "b" || unit == "B") return v;
     switch (unit[0]) {
-        case 'k': case 'K': return v << 10;
-        case 'm': case 'M': return v << 20;
-        case 'g': case 'G': return v << 30;
+        case 'k':
+        case 'K':
+            return v << 10;
+        case 'm':
+        case 'M':
+            return v << 20;
+        case 'g':
+        case 'G':
+            return v << 30;
     }
     throw Error("invalid size \"" + text + "\" (use e.g. 64m, 512k, 1g)");
 }

@@ -42,8 +42,12 @@ class Monitor {
   public:
     Monitor(const std::string& root, const std::string& run_root, const std::string& id,
             bool attach, unsigned rows, unsigned cols)
-        : store_(root, run_root), id_(id), record_(store_.load(id)),
-          runtime_(store_.runtime_root()), rows_(rows), cols_(cols) {
+        : store_(root, run_root),
+          id_(id),
+          record_(store_.load(id)),
+          runtime_(store_.runtime_root()),
+          rows_(rows),
+          cols_(cols) {
         if (attach) {
             client_in_ = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 10));
             client_out_ = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 10));
@@ -192,8 +196,10 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                 ssize_t n = ::read(p.fd, buf, sizeof buf);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
                 if (n <= 0) {  // EOF, or EIO on a master whose slave is closed everywhere
-                    if (p.fd == stdio.out_read.get()) stdio.out_read.reset();
-                    else if (is_err) stdio.err_read.reset();
+                    if (p.fd == stdio.out_read.get())
+                        stdio.out_read.reset();
+                    else if (is_err)
+                        stdio.err_read.reset();
                     else {
                         stdio.master.reset();
                         master_fd_ = -1;
@@ -227,7 +233,8 @@ void Monitor::prepare_bundle() {
     UniqueFd root(::open(store_.rootfs_dir(id_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open rootfs of " + id_);
     ResolvedUser user = resolve_user(root.get(), record_.config.user);
-    if (!record_.config.working_dir.empty()) make_dirs_in_root(root.get(), record_.config.working_dir);
+    if (!record_.config.working_dir.empty())
+        make_dirs_in_root(root.get(), record_.config.working_dir);
     write_file_atomic(store_.bundle_dir(id_) + "/config.json",
                       bundle_config_json(store_, record_, user, net));
 }
@@ -237,8 +244,8 @@ int Monitor::run_once(bool first) {
     if (!rootfs_) rootfs_.emplace(mount_rootfs(store_, record_));
     prepare_bundle();
     ::mkdir(store_.run_dir(id_).c_str(), 0700);
-    ContainerStdio stdio = ContainerStdio::prepare(
-        record_.config.tty, record_.config.open_stdin, store_.run_dir(id_) + "/console.sock");
+    ContainerStdio stdio = ContainerStdio::prepare(record_.config.tty, record_.config.open_stdin,
+                                                   store_.run_dir(id_) + "/console.sock");
     runtime::CreateOptions options;
     options.bundle = store_.bundle_dir(id_);
     options.console_socket = stdio.console_path;
@@ -311,11 +318,11 @@ int Monitor::run_once(bool first) {
         st.error = start_error_;
         if (!start_error_.empty()) st.started_at = st.finished_at;
     });
-    if (!start_error_.empty() && first) notify("error " + std::to_string(code) + " " + start_error_);
+    if (!start_error_.empty() && first)
+        notify("error " + std::to_string(code) + " " + start_error_);
     last_ran_ = ran;
     return code;
 }
-
 
 bool Monitor::should_restart(int code, int restarts) {
     const RestartPolicy& p = record_.host_config.restart_policy;
@@ -347,8 +354,7 @@ bool Monitor::backoff(std::chrono::milliseconds delay) {
 int Monitor::run() {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
-        sigaddset(&set, s);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_) throw_errno("signalfd");

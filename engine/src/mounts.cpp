@@ -47,8 +47,8 @@ MountPoint parse_volume_flag(const ContainerStore& store, const std::string& tex
     MountPoint m;
     if (parts.size() == 1) {
         check_destination(parts[0], flag);
-        throw Error("invalid " + flag + ": anonymous volumes are not supported; name one (NAME:" +
-                    parts[0] + ")");
+        throw Error("invalid " + flag +
+                    ": anonymous volumes are not supported; name one (NAME:" + parts[0] + ")");
     }
     m.destination = parts[1];
     check_destination(m.destination, flag);

@@ -1,8 +1,8 @@
 #include "user_lookup.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,7 +88,8 @@ ResolvedUser resolve_user(int rootfs_fd, const std::string& spec) {
     if (!found) {
         auto uid = number(user);
         if (!uid)
-            throw Error("unable to find user " + user + ": no matching entries in the image's passwd file");
+            throw Error("unable to find user " + user +
+                        ": no matching entries in the image's passwd file");
         r.uid = *uid;
     }
     auto groups = colon_lines(read_in_root(rootfs_fd, "/etc/group").value_or(""));
@@ -131,7 +132,8 @@ void make_dirs_in_root(int rootfs_fd, const std::string& path) {
     size_t start = 0;
     while (start < path.size()) {
         size_t slash = path.find('/', start);
-        std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        std::string part =
+            path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         start = slash == std::string::npos ? path.size() : slash + 1;
         if (part.empty() || part == ".") continue;
         if (part == "..") throw Error("working directory " + path + ": \"..\" is not allowed");

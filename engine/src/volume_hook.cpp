@@ -6,7 +6,8 @@
 namespace berth::engine {
 
 std::string resolve_named_volume(const ContainerStore&, const std::string& name) {
-    throw Error("-v " + name + ":...: named volumes are not supported yet (use an absolute host path)");
+    throw Error("-v " + name +
+                ":...: named volumes are not supported yet (use an absolute host path)");
 }
 
 }  // namespace berth::engine

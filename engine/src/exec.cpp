@@ -24,7 +24,13 @@ namespace {
 class PtyProxy {
   public:
     PtyProxy(ContainerStdio& stdio, bool interactive) : stdio_(stdio), interactive_(interactive) {
+        // The thread must not take signals meant for the runtime's signalfd (SIGCHLD of the
+        // exec'd process above all): it starts with every signal blocked.
+        sigset_t all, saved;
+        sigfillset(&all);
+        ::pthread_sigmask(SIG_BLOCK, &all, &saved);
         thread_ = std::thread([this] { run(); });
+        ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     }
     ~PtyProxy() {
         done_ = true;

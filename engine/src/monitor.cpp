@@ -24,6 +24,7 @@
 #include "bundle.h"
 #include "monitor_io.h"
 #include "network_setup.h"
+#include "restart_policy.h"
 #include "rootfs.h"
 #include "user_lookup.h"
 
@@ -325,12 +326,7 @@ int Monitor::run_once(bool first) {
 }
 
 bool Monitor::should_restart(int code, int restarts) {
-    const RestartPolicy& p = record_.host_config.restart_policy;
-    if (stop_requested()) return false;
-    if (p.name == "always" || p.name == "unless-stopped") return true;
-    if (p.name == "on-failure")
-        return code != 0 && (p.maximum_retry_count == 0 || restarts < p.maximum_retry_count);
-    return false;
+    return !stop_requested() && restart_wanted(record_.host_config.restart_policy, code, restarts);
 }
 
 bool Monitor::backoff(std::chrono::milliseconds delay) {
@@ -360,8 +356,7 @@ int Monitor::run() {
     if (!signals_) throw_errno("signalfd");
 
     int code = 0;
-    // docker's backoff: 100 ms, doubling, capped; reset after a run of 10 s or more.
-    auto delay = std::chrono::milliseconds(100);
+    Backoff delays;
     for (bool first = true;; first = false) {
         try {
             code = run_once(first);
@@ -380,7 +375,7 @@ int Monitor::run() {
         }
         int restarts = store_.load_state(id_).restart_count;
         if (!should_restart(code, restarts)) break;
-        if (last_ran_ >= std::chrono::seconds(10)) delay = std::chrono::milliseconds(100);
+        std::chrono::milliseconds delay = delays.next(last_ran_);
         update_state([&](RunState& st) {
             st.status = "restarting";
             st.restart_count += 1;
@@ -389,7 +384,6 @@ int Monitor::run() {
             update_state([&](RunState& st) { st.status = "exited"; });
             break;
         }
-        delay = std::min(delay * 2, std::chrono::milliseconds(10000));
     }
     rootfs_.reset();
     teardown_network(store_, record_);

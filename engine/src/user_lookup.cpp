@@ -20,10 +20,15 @@ namespace {
 // must not make us read a huge file.
 std::optional<std::string> read_in_root(int rootfs_fd, const char* path) {
     open_how how{};
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+    // Symlinks are followed, but inside the rootfs only (RESOLVE_IN_ROOT). O_NONBLOCK and the
+    // regular-file check: an image's FIFO or device at /etc/passwd must not hang the monitor.
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how)));
     if (!fd) return std::nullopt;
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw Error(std::string("image ") + path + " is not a regular file");
     std::string out;
     char buf[8192];
     ssize_t n;

@@ -275,10 +275,22 @@ SilentUpstream::SilentUpstream() {
     port = ntohs(sa.sin_port);
 }
 
-std::size_t SilentUpstream::received() {
+const std::vector<std::pair<std::uint16_t, std::uint16_t>>& SilentUpstream::sources() {
     std::uint8_t buffer[4096];
-    while (::recv(fd_.get(), buffer, sizeof buffer, 0) >= 0) ++count_;
-    return count_;
+    for (;;) {
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        ssize_t n = ::recvfrom(fd_.get(), buffer, sizeof buffer, 0,
+                               reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 0) break;
+        std::uint16_t id = n >= 2 ? static_cast<std::uint16_t>((buffer[0] << 8) | buffer[1]) : 0;
+        sources_.emplace_back(ntohs(from.sin_port), id);
+    }
+    return sources_;
+}
+
+std::size_t SilentUpstream::received() {
+    return sources().size();
 }
 
 }  // namespace berth::test

@@ -162,7 +162,7 @@ BerthDns::BerthDns(std::vector<std::string> upstreams, std::chrono::milliseconds
                  std::to_string(threads)},
                 dir + "/log");
     // Ready = the pid file exists (written after every listener is bound).
-    for (int i = 0; i < 500 && !path_exists(pid_file); ++i) {
+    for (int i = 0; i < 1500 && !path_exists(pid_file); ++i) {  // 15 s on a loaded host
         if (!alive()) break;
         std::this_thread::sleep_for(10ms);
     }
@@ -250,7 +250,7 @@ Dnsmasq::Dnsmasq(const std::string& on_address, std::vector<std::string> extra) 
                                      "--pid-file="};
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid = spawn(argv, "/dev/null");
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 1000; ++i) {
         auto reply = udp_exchange(port, build_query("up.test", dns::kTypeA, 7), 100ms, address);
         if (reply) return;
         std::this_thread::sleep_for(10ms);

@@ -176,7 +176,7 @@ report=$(
     echo
     echo "- command: \`bash bench/dns.sh --duration $duration --rounds $rounds$(for spec in "${berths[@]}"; do printf " --berth '%s'" "${spec//$repo\//}"; done)\`"
     echo "- machine: nproc $(nproc), kernel $(uname -r), loadavg before $load_before, after $load_after"
-    echo "- versions: dnsperf $(dnsperf -h 2>&1 | grep -m1 -o '[0-9][0-9.]*' || echo ?); $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3)"
+    echo "- versions: dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p' | head -1); $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3)"
     echo
     echo "Per round (qps, p50/p99 us):"
     echo

@@ -1,6 +1,7 @@
 // berth-dns: the host's embedded DNS server for berth networks (see
 // netns/include/berth/netns/dns_server.h and dns_records.h for the contract).
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -38,6 +39,12 @@ int main(int argc, char** argv) {
     for (int sig : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, sig);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // Every forwarded query in flight and every TCP client holds an fd: use the hard limit.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     try {
         if (!pid_file.empty()) berth::dns_daemon::refuse_if_running(pid_file);

@@ -1,6 +1,6 @@
 // One worker: an epoll loop owning its own SO_REUSEPORT UDP/TCP listeners for every listen
-// address, its TCP connections, its upstream sockets and its in-flight forwarded queries.
-// Workers share only the immutable ZoneTable (swapped by the server on reload) and their
+// address, its TCP connections, and its in-flight forwarded queries (each with its own upstream
+// socket). Workers share only the immutable ZoneTable (swapped by the server on reload) and their
 // counters (written by the owner only, read by stats()).
 #pragma once
 
@@ -85,10 +85,6 @@ class Worker {
         Clock::time_point last_active;
         bool open = false, writing = false;
     };
-    struct Upstream {
-        UniqueFd fd;
-        sockaddr_in address{};
-    };
     // One TCP exchange with an upstream, for a TCP client whose UDP answer came back truncated.
     struct UpstreamStream {
         UniqueFd fd;
@@ -104,7 +100,7 @@ class Worker {
         std::shared_ptr<const ZoneView> view;
         std::size_t question_end = 0;
         std::size_t attempt = 0;
-        std::uint32_t upstream_slot = 0;
+        UniqueFd socket;  // this attempt's connected UDP socket (epoll slot = the id)
         std::uint32_t stream_slot = 0xFFFFFFFF;  // set while a TCP retry runs
         Clock::time_point started;
         std::uint64_t sequence = 0;  // matches the live timer entry
@@ -132,12 +128,11 @@ class Worker {
     bool send_attempt(std::uint16_t id, Pending& pending);
     void on_upstream(std::uint32_t slot);
     void expire_timers();
-    void advance_queries_of(std::uint32_t upstream_slot);
     void finish(std::uint16_t id, Pending& pending, std::span<const std::uint8_t> reply);
     void fail(std::uint16_t id, Pending& pending);  // SERVFAIL to the client, forget it
     void fail_unlisted(Pending& pending);           // SERVFAIL for one not in pending_
     void deliver(const Client& client, std::span<const std::uint8_t> response);
-    std::uint32_t upstream_slot(const sockaddr_in& address);
+    std::uint16_t random_id();  // from getrandom(), not from the answer-order generator
     // TCP retries (dns_worker_upstream_tcp.cpp).
     bool start_stream(std::uint16_t id, Pending& pending);
     void on_stream(std::uint32_t slot);
@@ -153,13 +148,14 @@ class Worker {
     std::vector<Listener> listeners_;
     std::vector<Connection> connections_;
     std::size_t open_connections_ = 0;
-    std::vector<Upstream> upstreams_;
     std::vector<UpstreamStream> streams_;
     std::unordered_map<std::uint16_t, Pending> pending_;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::uint64_t next_sequence_ = 1;
     Clock::time_point next_sweep_;
     FastRng rng_;
+    std::uint8_t random_pool_[256];
+    std::size_t random_used_ = sizeof random_pool_;
     WorkerCounters counters_;
 
     // recvmmsg/sendmmsg batch state, allocated once.

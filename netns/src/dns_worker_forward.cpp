@@ -1,8 +1,11 @@
-// Worker: forwarding to upstream resolvers. Each forwarded query gets a fresh random id,
-// goes to the view's upstreams in order (each gets an equal share of the timeout budget; a
-// SERVFAIL/REFUSED answer moves on at once), and the client gets the upstream's reply with its
-// own id back, or SERVFAIL when the budget is spent.
+// Worker: forwarding to upstream resolvers. Each forwarded query gets an unpredictable id
+// (getrandom) and its own connected UDP socket (a fresh random source port per attempt, so an
+// off-path spoofer has to guess 32 bits, and the kernel drops replies from anyone but that
+// upstream). It goes to the view's upstreams in order (each gets an equal share of the timeout
+// budget; ICMP port unreachable or a SERVFAIL/REFUSED answer moves on at once), and the client
+// gets the upstream's reply with its own id back, or SERVFAIL when the budget is spent.
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -17,7 +20,8 @@ namespace berth::netns {
 
 namespace {
 
-constexpr std::size_t kMaxPending = 16384;
+// Each in-flight query holds a socket: bounded well below the fd limit main() raises.
+constexpr std::size_t kMaxPending = 4096;
 constexpr std::uint32_t kNoSlot = 0xFFFFFFFF;
 
 bool same_question(std::span<const std::uint8_t> reply, const std::vector<std::uint8_t>& query,
@@ -34,21 +38,18 @@ bool same_question(std::span<const std::uint8_t> reply, const std::vector<std::u
 
 }  // namespace
 
-std::uint32_t Worker::upstream_slot(const sockaddr_in& address) {
-    for (std::uint32_t i = 0; i < upstreams_.size(); ++i)
-        if (upstreams_[i].address.sin_addr.s_addr == address.sin_addr.s_addr &&
-            upstreams_[i].address.sin_port == address.sin_port)
-            return i;
-    try {
-        Upstream upstream{open_upstream_socket(address), address};
-        add_to_epoll(upstream.fd.get(), kUpstream, static_cast<std::uint32_t>(upstreams_.size()),
-                     EPOLLIN);
-        upstreams_.push_back(std::move(upstream));
-        return static_cast<std::uint32_t>(upstreams_.size() - 1);
-    } catch (const Error& e) {
-        std::fprintf(stderr, "berth-dns: %s\n", e.what());
-        return kNoSlot;
+std::uint16_t Worker::random_id() {
+    if (random_used_ + 2 > sizeof random_pool_) {
+        ssize_t n = ::getrandom(random_pool_, sizeof random_pool_, 0);
+        if (n != static_cast<ssize_t>(sizeof random_pool_)) {
+            // Never expected after boot; fall back rather than stop forwarding.
+            for (auto& byte : random_pool_) byte = static_cast<std::uint8_t>(rng_.next() >> 56);
+        }
+        random_used_ = 0;
     }
+    std::uint16_t id = dns::read_u16(random_pool_ + random_used_);
+    random_used_ += 2;
+    return id;
 }
 
 void Worker::forward(const std::shared_ptr<const ZoneView>& view,
@@ -65,7 +66,7 @@ void Worker::forward(const std::shared_ptr<const ZoneView>& view,
     std::uint16_t id = 0;
     bool found = false;
     for (int tries = 0; tries < 64 && pending_.size() < kMaxPending; ++tries) {
-        id = static_cast<std::uint16_t>(rng_.next() >> 48);
+        id = random_id();
         if (!pending_.count(id)) {
             found = true;
             break;
@@ -85,55 +86,60 @@ bool Worker::send_attempt(std::uint16_t id, Pending& pending) {
     const auto& upstreams = pending.view->upstreams;
     const std::size_t count = upstreams.size();
     while (pending.attempt < count) {
-        std::uint32_t slot = upstream_slot(upstreams[pending.attempt]);
-        if (slot != kNoSlot) {
-            ssize_t n = ::send(upstreams_[slot].fd.get(), pending.query.data(),
-                               pending.query.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (n == static_cast<ssize_t>(pending.query.size())) {
-                pending.upstream_slot = slot;
-                pending.sequence = next_sequence_++;
-                auto share = options_.upstream_timeout * static_cast<long>(pending.attempt + 1) /
-                             static_cast<long>(count);
-                timers_.push({pending.started + share, id, pending.sequence});
-                return true;
-            }
+        pending.socket.reset();  // the previous attempt's late answers are not wanted
+        try {
+            pending.socket = open_upstream_socket(upstreams[pending.attempt]);
+        } catch (const Error& e) {
+            std::fprintf(stderr, "berth-dns: %s\n", e.what());  // e.g. EMFILE
+            ++pending.attempt;
+            continue;
         }
-        ++pending.attempt;  // unreachable right now (e.g. ECONNREFUSED): next one
+        ssize_t n = ::send(pending.socket.get(), pending.query.data(), pending.query.size(),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(pending.query.size())) {
+            add_to_epoll(pending.socket.get(), kUpstream, id, EPOLLIN);
+            pending.sequence = next_sequence_++;
+            auto share = options_.upstream_timeout * static_cast<long>(pending.attempt + 1) /
+                         static_cast<long>(count);
+            timers_.push({pending.started + share, id, pending.sequence});
+            return true;
+        }
+        ++pending.attempt;  // unreachable right now (no route...): next one
     }
+    pending.socket.reset();
     return false;
 }
 
 void Worker::on_upstream(std::uint32_t slot) {
-    if (slot >= upstreams_.size()) return;
-    for (int round = 0; round < 256; ++round) {
-        ssize_t n =
-            ::recv(upstreams_[slot].fd.get(), scratch_.data(), dns::kMaxMessage, MSG_DONTWAIT);
+    const auto id = static_cast<std::uint16_t>(slot);
+    auto it = pending_.find(id);
+    if (it == pending_.end() || !it->second.socket) return;  // answered or timed out already
+    Pending& pending = it->second;
+    for (;;) {
+        ssize_t n = ::recv(pending.socket.get(), scratch_.data(), dns::kMaxMessage, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        if (n < 0 && errno == ECONNREFUSED) {
-            // ICMP port unreachable: nobody listens there; move its queries on right away.
-            advance_queries_of(slot);
-            continue;
+        if (n < 0) {
+            // ECONNREFUSED (ICMP port unreachable) and the like: nobody answers there.
+            ++pending.attempt;
+            if (!send_attempt(id, pending)) fail(id, pending);
+            return;
         }
-        if (n < 0) continue;
         std::span<const std::uint8_t> reply(scratch_.data(), static_cast<std::size_t>(n));
         if (reply.size() < dns::kHeaderSize) continue;
-        std::uint16_t id = dns::read_u16(reply.data());
         std::uint16_t flags = dns::read_u16(reply.data() + 2);
-        auto it = pending_.find(id);
-        if (it == pending_.end()) continue;  // late (already answered or timed out)
-        Pending& pending = it->second;
-        if (pending.upstream_slot != slot || pending.stream_slot != kNoSlot ||
-            !(flags & dns::kFlagQr) || !same_question(reply, pending.query, pending.question_end))
-            continue;  // not the answer to what we asked this upstream
+        if (dns::read_u16(reply.data()) != id || !(flags & dns::kFlagQr) ||
+            !same_question(reply, pending.query, pending.question_end))
+            continue;  // not the answer to what we asked
         std::uint8_t rcode = dns::rcode_of(flags);
         if ((rcode == dns::kServFail || rcode == dns::kRefused) &&
             pending.attempt + 1 < pending.view->upstreams.size()) {
             ++pending.attempt;
             if (!send_attempt(id, pending)) fail(id, pending);
-            continue;
+            return;
         }
+        pending.socket.reset();
         // Truncated for a TCP client: ask the same upstream again over TCP.
-        if ((flags & dns::kFlagTc) && pending.client.tcp && start_stream(id, pending)) continue;
+        if ((flags & dns::kFlagTc) && pending.client.tcp && start_stream(id, pending)) return;
         std::uint8_t* data = scratch_.data();
         std::size_t size = reply.size();
         dns::write_u16(data, pending.client_id);
@@ -145,18 +151,7 @@ void Worker::on_upstream(std::uint32_t slot) {
         }
         deliver(pending.client, {data, size});
         pending_.erase(it);
-    }
-}
-
-void Worker::advance_queries_of(std::uint32_t slot) {
-    std::vector<std::uint16_t> ids;
-    for (const auto& [id, pending] : pending_)
-        if (pending.upstream_slot == slot) ids.push_back(id);
-    for (std::uint16_t id : ids) {
-        auto it = pending_.find(id);
-        if (it == pending_.end()) continue;
-        ++it->second.attempt;
-        if (!send_attempt(id, it->second)) fail(id, it->second);
+        return;
     }
 }
 

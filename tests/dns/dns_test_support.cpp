@@ -162,7 +162,7 @@ BerthDns::BerthDns(std::vector<std::string> upstreams, std::chrono::milliseconds
                  std::to_string(threads)},
                 dir + "/log");
     // Ready = the pid file exists (written after every listener is bound).
-    for (int i = 0; i < 500 && !path_exists(pid_file); ++i) {
+    for (int i = 0; i < 1500 && !path_exists(pid_file); ++i) {  // 15 s on a loaded host
         if (!alive()) break;
         std::this_thread::sleep_for(10ms);
     }
@@ -250,7 +250,7 @@ Dnsmasq::Dnsmasq(const std::string& on_address, std::vector<std::string> extra) 
                                      "--pid-file="};
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid = spawn(argv, "/dev/null");
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 1000; ++i) {
         auto reply = udp_exchange(port, build_query("up.test", dns::kTypeA, 7), 100ms, address);
         if (reply) return;
         std::this_thread::sleep_for(10ms);
@@ -275,10 +275,22 @@ SilentUpstream::SilentUpstream() {
     port = ntohs(sa.sin_port);
 }
 
-std::size_t SilentUpstream::received() {
+const std::vector<std::pair<std::uint16_t, std::uint16_t>>& SilentUpstream::sources() {
     std::uint8_t buffer[4096];
-    while (::recv(fd_.get(), buffer, sizeof buffer, 0) >= 0) ++count_;
-    return count_;
+    for (;;) {
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        ssize_t n = ::recvfrom(fd_.get(), buffer, sizeof buffer, 0,
+                               reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 0) break;
+        std::uint16_t id = n >= 2 ? static_cast<std::uint16_t>((buffer[0] << 8) | buffer[1]) : 0;
+        sources_.emplace_back(ntohs(from.sin_port), id);
+    }
+    return sources_;
+}
+
+std::size_t SilentUpstream::received() {
+    return sources().size();
 }
 
 }  // namespace berth::test

@@ -77,11 +77,13 @@ class SilentUpstream {
   public:
     SilentUpstream();
     std::size_t received();  // datagrams read so far
+    // (source port, DNS id) of every datagram read so far.
+    const std::vector<std::pair<std::uint16_t, std::uint16_t>>& sources();
     std::uint16_t port = 0;
 
   private:
     UniqueFd fd_;
-    std::size_t count_ = 0;
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> sources_;
 };
 
 }  // namespace berth::test

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
+#include <thread>
 
 #include "dns_test_support.h"
 #include "support/subprocess.h"
@@ -101,7 +103,9 @@ TEST(DnsForward, TruncatedUpstreamAnswerIsFetchedOverTcpForTcpClients) {
     // Eight 200-byte TXT strings: ~1.7 KB, too big for 512-byte UDP.
     std::vector<std::string> txt;
     for (int i = 0; i < 8; ++i)
-        txt.push_back("--txt-record=big.up.test," + std::to_string(i) + std::string(200, 'x'));
+        txt.push_back(std::string("--txt-record=big.up.test,")
+                          .append(std::to_string(i))
+                          .append(std::string(200, 'x')));
     Dnsmasq upstream("", txt);
     BerthDns server;
     server.write_network("n", net_with({"127.0.0.1:" + std::to_string(upstream.port)}));
@@ -118,6 +122,32 @@ TEST(DnsForward, TruncatedUpstreamAnswerIsFetchedOverTcpForTcpClients) {
     Result dig = run({"/usr/bin/dig", "@127.0.0.1", "-p", std::to_string(server.port), "+short",
                       "+noedns", "-t", "TXT", "-q", "big.up.test"});  // UDP, TC, then TCP
     EXPECT_EQ(std::count(dig.out.begin(), dig.out.end(), '\n'), 8) << dig.out << dig.err;
+}
+
+TEST(DnsForward, EachForwardedQueryHasItsOwnSourcePortAndId) {
+    SilentUpstream silent;
+    BerthDns server({}, 300ms);
+    server.write_network("n", net_with({"127.0.0.1:" + std::to_string(silent.port)}));
+    ASSERT_TRUE(server.wait_for("a", "10.88.0.2"));
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 20; ++i)
+        clients.emplace_back([&server, i] {
+            udp_exchange(server.port,
+                         build_query(std::string("q").append(std::to_string(i)).append(".example"),
+                                     dns::kTypeA, 42),
+                         1000ms);
+        });
+    for (auto& client : clients) client.join();
+    std::set<std::uint16_t> ports, ids;
+    for (auto [port, id] : silent.sources()) {
+        ports.insert(port);
+        ids.insert(id);
+    }
+    EXPECT_EQ(silent.sources().size(), 20u);
+    // All clients sent id 42; upstream sees random ids from random ports (a chance collision
+    // or two among 20 draws is allowed).
+    EXPECT_GE(ports.size(), 18u);
+    EXPECT_GE(ids.size(), 18u);
 }
 
 TEST(DnsForward, SingleLabelNamesAreNeverForwarded) {

@@ -43,7 +43,8 @@
 //   - Single-label names that are not in the zone, and names under "domain": NXDOMAIN at once,
 //     never forwarded (container name lookups do not leak to, or stall on, the upstreams).
 //   - Anything else (and PTR for addresses not in the zone) is forwarded to the upstreams, in
-//     order, over UDP (the upstream's answer is relayed unchanged apart from the id; a truncated
+//     order, over UDP from a fresh socket per query (random source port, getrandom() id; the
+//     upstream's answer is relayed unchanged apart from the id; a truncated
 //     one is fetched again over TCP when the client asked over TCP). The whole
 //     attempt is bounded by berth-dns --upstream-timeout-ms (default 2000 ms): each upstream
 //     gets an equal share, and when none answers the client gets SERVFAIL. No upstreams at

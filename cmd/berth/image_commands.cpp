@@ -139,6 +139,7 @@ void add_image_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     tag_cmd->callback([&, flags] { action = [&g, flags] { return tag(g, *flags); }; });
 
     add_image_history_prune(*image, g, action);
+    add_image_analyze(*image, g, action);
 }
 
 }  // namespace berth::cli

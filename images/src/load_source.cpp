@@ -16,7 +16,6 @@
 #include "unpack_paths.h"
 
 namespace berth::images {
-namespace {
 
 // A link target inside the archive: "dir/" + "../x/layer.tar" -> "x/layer.tar"; climbing
 // above the archive root is an error.
@@ -47,6 +46,8 @@ std::string clean_name(const std::string& name, const std::string& what) {
     if (comps.empty()) throw Error(what + ": empty file name");
     return join_path(comps);
 }
+
+namespace {
 
 class DirSource : public LoadSource {
   public:
@@ -97,6 +98,9 @@ class DirSource : public LoadSource {
         if (store.has_blob(expected)) return;
         UniqueFd fd = open_file(name, true);
         store.put_blob_from_fd(fd.get(), expected, "blob " + expected.str() + " (" + name + ")");
+    }
+    std::unique_ptr<ByteStream> open_stream(const std::string& name) override {
+        return fd_stream(open_file(name, true), dir_ + "/" + name);
     }
 
   private:
@@ -217,6 +221,12 @@ class TarSource : public LoadSource {
         std::string copy = s.path + ".blob";
         if (::link(s.path.c_str(), copy.c_str()) != 0) throw_errno("stage " + name);
         store.adopt_blob(copy, expected);
+    }
+    std::unique_ptr<ByteStream> open_stream(const std::string& name) override {
+        const Staged& s = get(name);
+        UniqueFd fd(::open(s.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno("open staged " + name);
+        return fd_stream(std::move(fd), tar_ + ": " + name);
     }
 
   private:

@@ -7,10 +7,18 @@
 #include <string>
 
 #include "berth/images/digest.h"
+#include "byte_stream.h"
 
 namespace berth::images {
 
 class Store;
+
+// An archive member's name, cleaned ("./a//b" -> "a/b"); an Error naming `what` for ".." or "".
+std::string clean_name(const std::string& name, const std::string& what);
+// A link target inside the archive: "dir/" + "../x/layer.tar" -> "x/layer.tar"; climbing
+// above the archive root is an error.
+std::string resolve_in_archive(const std::string& dir, const std::string& target,
+                               const std::string& what);
 
 class LoadSource {
   public:
@@ -22,11 +30,17 @@ class LoadSource {
     virtual int64_t size_of(const std::string& name) = 0;
     // Stores the file as a blob; an Error naming `expected` if the content hashes otherwise.
     virtual void put_blob(const std::string& name, const Digest& expected, Store& store) = 0;
+    // The file's bytes, streamed (layers: analyze reads them without a copy).
+    virtual std::unique_ptr<ByteStream> open_stream(const std::string& name) = 0;
 };
 
 std::unique_ptr<LoadSource> open_dir_source(const std::string& dir);
 // Reads the whole tar once, staging every regular file under the store's tmp/; more than
 // `limit` bytes of content is refused (a compressed archive can be a bomb too).
 std::unique_ptr<LoadSource> open_tar_source(const std::string& tar, Store& store, uint64_t limit);
+// Reads a tar without staging anything: one pass lists it and keeps the small files
+// (metadata) in memory; open_stream re-reads the archive up to the file (seeking past the
+// others when the archive is not compressed). put_blob is refused: it needs no store.
+std::unique_ptr<LoadSource> open_tar_stream_source(const std::string& tar);
 
 }  // namespace berth::images

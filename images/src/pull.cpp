@@ -11,42 +11,10 @@
 #include "fs_util.h"
 #include "manifest.h"
 #include "registry_client.h"
+#include "remote_manifest.h"
 
 namespace berth::images {
 namespace {
-
-std::string platform_str(const std::string& os, const std::string& arch,
-                         const std::string& variant) {
-    return os + "/" + arch + (variant.empty() ? "" : "/" + variant);
-}
-
-bool is_index(const FetchedManifest& m) {
-    if (is_index_media_type(m.media_type)) return true;
-    // Some registries answer with a generic Content-Type: the document says what it is.
-    auto j = parse_json(m.body, "manifest");
-    return j.is_object() && (is_index_media_type(j.value("mediaType", "")) ||
-                             (j.contains("manifests") && !j.contains("layers")));
-}
-
-// The index entry for the wanted platform; an error listing what the index has otherwise.
-Descriptor pick_platform(const std::vector<Descriptor>& entries, const PullOptions& o) {
-    std::string available;
-    for (const Descriptor& d : entries) {
-        if (d.os == o.os && d.architecture == o.architecture &&
-            (o.variant.empty() || d.variant == o.variant))
-            return d;
-        if (d.os.empty()) continue;  // attestations and other non-image entries
-        available +=
-            (available.empty() ? "" : ", ") + platform_str(d.os, d.architecture, d.variant);
-    }
-    throw Error("no image for platform " + platform_str(o.os, o.architecture, o.variant) +
-                " (available: " + (available.empty() ? "none" : available) + ")");
-}
-
-bool is_layer_media_type(const std::string& t) {
-    return t.find("image.layer.v1.tar") != std::string::npos ||
-           t.find("image.rootfs.diff.tar") != std::string::npos;
-}
 
 // Staging for the transfers, removed with everything in it whatever happens.
 class StagingDir {
@@ -70,30 +38,10 @@ PullResult pull_locked(Store& store, const Reference& ref, const PullOptions& op
     RegistryClient client(ref, options);
     client.ping();
 
-    FetchedManifest top = client.manifest(ref.manifest_ref());
-    if (!ref.digest.empty() && top.digest != ref.digest)
-        throw Error("manifest digest mismatch: asked for " + ref.digest.str() + ", registry sent " +
-                    top.digest.str());
-    result.resolved = top.digest;
-    FetchedManifest image = top;
-    bool from_index = is_index(top);
-    if (from_index) {
-        Descriptor d = pick_platform(parse_index(top.body, "index " + top.digest.str()), options);
-        image = client.manifest(d.digest.str());
-        if (image.digest != d.digest)
-            throw Error("manifest " + d.digest.str() + ": digest mismatch: content is " +
-                        image.digest.str());
-    }
-    Manifest manifest = parse_manifest(image.body, "manifest " + image.digest.str());
-    // The size bounds each transfer: without it a registry could stream forever.
-    if (manifest.config.size < 0)
-        throw Error("config " + manifest.config.digest.str() + ": descriptor without a size");
-    for (const Descriptor& l : manifest.layers)
-        if (l.size < 0) throw Error("layer " + l.digest.str() + ": descriptor without a size");
-    for (const Descriptor& l : manifest.layers)
-        if (!is_layer_media_type(l.media_type))
-            throw Error("layer " + l.digest.str() + ": unsupported media type \"" + l.media_type +
-                        "\"");
+    ResolvedManifest resolved = resolve_manifest(client, ref, options);
+    result.resolved = resolved.resolved;
+    const FetchedManifest& image = resolved.image;
+    const Manifest& manifest = resolved.manifest;
 
     StagingDir staging(store);
     std::vector<BlobJob> config_job;
@@ -112,15 +60,7 @@ PullResult pull_locked(Store& store, const Reference& ref, const PullOptions& op
         throw Error("image " + manifest.config.digest.str() + ": manifest has " +
                     std::to_string(manifest.layers.size()) + " layers, config " +
                     std::to_string(config.diff_ids.size()) + " diff_ids");
-    // A single-platform manifest is checked against the config, as an index entry would be.
-    if (!from_index) {
-        std::string os = config.doc.value("os", ""), arch = config.doc.value("architecture", "");
-        if (os != options.os || arch != options.architecture)
-            throw Error("no image for platform " +
-                        platform_str(options.os, options.architecture, options.variant) +
-                        " (available: " + platform_str(os, arch, config.doc.value("variant", "")) +
-                        ")");
-    }
+    check_config_platform(config, resolved, options);
 
     std::vector<BlobJob> layer_jobs;
     for (const Descriptor& l : manifest.layers) {

@@ -21,7 +21,9 @@ class RootfsEnvironment : public ::testing::Environment {
     void SetUp() override {
         dir_ = make_temp_dir("berth-rootfs");
         rootfs_ = dir_ + "/busybox";
-        Result r = run({"/bin/bash", BERTH_FIXTURE_SCRIPT, rootfs_}, 120);
+        // Generous: under qemu TCG on a loaded host this script alone took over 120 s.
+        Result r = run({"/bin/bash", BERTH_FIXTURE_SCRIPT, rootfs_}, 600);
+        if (r.exit_code == -1) throw std::runtime_error("building busybox rootfs timed out");
         if (r.exit_code != 0) throw std::runtime_error("building busybox rootfs failed: " + r.err);
     }
     void TearDown() override { remove_tree(dir_); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,11 @@ struct HistoryEntry {
 // without history, or with too few entries) get an entry of their own with an empty
 // created_by and the image's created time.
 std::vector<HistoryEntry> image_history(const Store& store, const ImageRecord& image);
+
+// The same from a config document, oldest first and without IDs: entry sizes come from
+// layer_sizes (one per layer, bottom first); what names the config in errors.
+std::vector<HistoryEntry> config_history(const nlohmann::json& config,
+                                         const std::vector<uint64_t>& layer_sizes,
+                                         const std::string& what);
 
 }  // namespace berth::images

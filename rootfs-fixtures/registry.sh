@@ -10,6 +10,12 @@
 # With BERTH_REGISTRY_AUTH=basic in the environment (not REGISTRY_*: docker-registry reads
 # those as config overrides) the registry wants Basic auth (htpasswd; user
 # "berth", password "berth-secret") and only berth/busybox:1 is pushed.
+# With BERTH_REGISTRY_AUTH=token it wants Bearer tokens instead (docker's token auth) from
+# BERTH_REGISTRY_TOKEN_REALM for service BERTH_REGISTRY_TOKEN_SERVICE, signed by issuer
+# BERTH_REGISTRY_TOKEN_ISSUER with a key whose certificate chains to the PEM bundle
+# BERTH_REGISTRY_TOKEN_ROOTCERTS; the push logs in with the same user and password.
+# With BERTH_REGISTRY_TLS_CERT and BERTH_REGISTRY_TLS_KEY it serves HTTPS with them; the push
+# trusts the CA in BERTH_REGISTRY_TLS_CA (verification stays on).
 # stop: kills the registry by the PID in DIR/registry.pid. Nothing listens beyond loopback.
 set -euo pipefail
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +50,15 @@ storage:
 http:
   addr: 127.0.0.1:$port
 EOF
+    if [[ -n ${BERTH_REGISTRY_TLS_CERT:-} ]]; then
+        printf '  tls:\n    certificate: %s\n    key: %s\n' "$BERTH_REGISTRY_TLS_CERT" \
+            "$BERTH_REGISTRY_TLS_KEY" >> "$DIR/config.yml"
+    fi
+    if [[ ${BERTH_REGISTRY_AUTH:-} == token ]]; then
+        printf 'auth:\n  token:\n    realm: %s\n    service: %s\n    issuer: %s\n    rootcertbundle: %s\n' \
+            "$BERTH_REGISTRY_TOKEN_REALM" "$BERTH_REGISTRY_TOKEN_SERVICE" \
+            "$BERTH_REGISTRY_TOKEN_ISSUER" "$BERTH_REGISTRY_TOKEN_ROOTCERTS" >> "$DIR/config.yml"
+    fi
     if [[ ${BERTH_REGISTRY_AUTH:-} == basic ]]; then
         # bcrypt of "berth-secret", made once (python3 crypt, METHOD_BLOWFISH): a test password.
         printf '%s\n' 'berth:$2b$10$zqdZ.Ibjl1yBOxrGKVDOVuefVVyZMm9QRcmWQNtKJUbt24e.s.ETq' \
@@ -117,10 +132,17 @@ start)
     multiarch_layout "$DIR/multiarch" "$FIX/busybox" "$FIX/multilayer"
     # --preserve-digests: skopeo would gzip the plain layer, and the pulled image must be
     # byte-identical to the layout (the tests compare it with a `load`).
+    TLS=(--dest-tls-verify=false)
+    if [[ -n ${BERTH_REGISTRY_TLS_CERT:-} ]]; then
+        # skopeo reads *.crt in a cert dir as CAs (and would take *.key for client keys).
+        mkdir -p "$DIR/push-certs"
+        cp "$BERTH_REGISTRY_TLS_CA" "$DIR/push-certs/ca.crt"
+        TLS=(--dest-cert-dir "$DIR/push-certs")
+    fi
     push() {
-        skopeo copy -q --preserve-digests --dest-tls-verify=false "$@" >&2 || die "skopeo copy $* failed"
+        skopeo copy -q --preserve-digests "${TLS[@]}" "$@" >&2 || die "skopeo copy $* failed"
     }
-    if [[ ${BERTH_REGISTRY_AUTH:-} == basic ]]; then
+    if [[ ${BERTH_REGISTRY_AUTH:-} == basic || ${BERTH_REGISTRY_AUTH:-} == token ]]; then
         push --dest-creds berth:berth-secret "oci:$FIX/busybox:1" \
             "docker://127.0.0.1:$PORT/berth/busybox:1"
         echo "$PORT"

@@ -160,23 +160,31 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     return req;
 }
 
-// Raw mode for -it on a terminal, restored however the run ends.
+// -it on a terminal: raw mode, the container's pty does the line discipline. -t alone: only
+// output post-processing off, or every "\r\n" from the pty would gain another "\r".
 class RawTerminal {
   public:
-    explicit RawTerminal(bool enable) {
-        if (!enable || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    RawTerminal(bool tty, bool interactive) {
+        fd_ = interactive && ::isatty(STDIN_FILENO) ? STDIN_FILENO
+              : ::isatty(STDOUT_FILENO)            ? STDOUT_FILENO
+                                                   : -1;
+        if (!tty || fd_ < 0 || ::tcgetattr(fd_, &saved_) != 0) return;
         termios raw = saved_;
-        ::cfmakeraw(&raw);
-        active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        if (fd_ == STDIN_FILENO)
+            ::cfmakeraw(&raw);
+        else
+            raw.c_oflag &= ~static_cast<tcflag_t>(OPOST);
+        active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
     }
     ~RawTerminal() {
-        if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+        if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
     }
     RawTerminal(const RawTerminal&) = delete;
     RawTerminal& operator=(const RawTerminal&) = delete;
 
   private:
     termios saved_{};
+    int fd_ = -1;
     bool active_ = false;
 };
 
@@ -195,10 +203,15 @@ int attach_and_wait(engine::Engine& eng, const std::string& id, const RunFlags& 
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     engine::AttachFds fds{f.interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
-    RawTerminal raw(f.tty && f.interactive && ::isatty(STDIN_FILENO));
+    winsize ws{};
+    if (f.tty && (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+                  ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)) {
+        fds.rows = ws.ws_row;
+        fds.cols = ws.ws_col;
+    }
+    RawTerminal raw(f.tty, f.interactive);
     std::unique_ptr<engine::MonitorLink> link = eng.start(id, &fds);
     if (!link) return 0;
-    if (f.tty) send_window_size(*link);
     int code = 0;
     for (;;) {
         pollfd p[2] = {{link->fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};

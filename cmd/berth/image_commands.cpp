@@ -20,12 +20,15 @@ struct ImageFlags {
     std::vector<std::string> refs;
     std::string source, target;
     bool force = false, quiet = false;
+    uint64_t max_layer_size = images::UnpackOptions{}.max_bytes;
 };
 
 int load(const GlobalFlags& g, const ImageFlags& f) {
     if (f.input_file.empty()) throw Error("image load: -i FILE or --input DIR is required");
     images::Store store(g.root);
-    images::LoadResult r = images::load_images(store, f.input_file);
+    images::LoadOptions options;
+    options.unpack.max_bytes = f.max_layer_size;
+    images::LoadResult r = images::load_images(store, f.input_file, options);
     for (const images::ImageRecord& image : r.images) {
         if (image.repo_tags.empty()) std::printf("Loaded image ID: %s\n", image.id.str().c_str());
         for (const std::string& t : image.repo_tags) std::printf("Loaded image: %s\n", t.c_str());
@@ -105,6 +108,7 @@ void add_image_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     CLI::App* load_cmd = image->add_subcommand("load", "load an OCI layout or docker save archive");
     load_cmd->add_option("-i,--input", flags->input_file,
                          "tar archive (docker save or OCI layout), or an OCI layout directory");
+    add_max_layer_size(*load_cmd, flags->max_layer_size);
     load_cmd->callback([&, flags] { action = [&g, flags] { return load(g, *flags); }; });
 
     CLI::App* save_cmd = image->add_subcommand("save", "write images to an archive");

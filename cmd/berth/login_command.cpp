@@ -17,7 +17,7 @@ namespace berth::cli {
 namespace {
 
 struct LoginFlags {
-    std::string registry, username, password;
+    std::string registry, username, password, certs_dir;
     bool password_stdin = false, insecure = false;
 };
 
@@ -78,7 +78,7 @@ images::Credentials credentials(LoginFlags& f) {
 
 int login(const GlobalFlags& g, LoginFlags& f) {
     images::Credentials c = credentials(f);
-    images::verify_login(f.registry, c, {f.insecure});
+    images::verify_login(f.registry, c, {f.insecure, f.certs_dir});
     images::save_credentials(g.root, f.registry, c);
     std::printf("Login Succeeded\n");
     return 0;
@@ -101,6 +101,9 @@ void add_login_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     in->add_option("-p,--password", flags->password);
     in->add_flag("--password-stdin", flags->password_stdin, "read the password from stdin");
     in->add_flag("--insecure", flags->insecure, "allow plain http and unverified https");
+    in->add_option("--certs-dir", flags->certs_dir,
+                   "per-registry CAs in DIR/HOST:PORT/*.crt (default $BERTH_CERTS_DIR or "
+                   "/etc/berth/certs.d)");
     in->callback([&, flags] { action = [&g, flags] { return login(g, *flags); }; });
 
     CLI::App* out = app.add_subcommand("logout", "forget the credentials for a registry");

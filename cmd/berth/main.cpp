@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
     add_image_commands(app, globals, action);
     add_pull_command(app, globals, action);
     add_login_commands(app, globals, action);
+    add_network_commands(app, globals, action);
     add_container_commands(app, globals, action, argc, argv);
     add_diff_commit_commands(app, globals, action);
+    add_volume_commands(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -108,6 +108,9 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
     std::vector<std::string> args = {"berth-monitor", "--root", containers_.root(),
                                      "--runroot", containers_.run_root()};
     if (attach) args.push_back("--attach");
+    if (attach && attach->rows && attach->cols)
+        args.insert(args.end(), {"--size", std::to_string(attach->rows) + "x" +
+                                               std::to_string(attach->cols)});
     args.push_back(id);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());

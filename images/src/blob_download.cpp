@@ -93,7 +93,7 @@ void fetch_one(Shared& s, HttpClient& http, BlobJob& job) {
 
 void worker(Shared& s) {
     try {
-        HttpClient http(!s.options.insecure);
+        HttpClient http(s.client.tls());
         while (!s.failed) {
             size_t i = s.next++;
             if (i >= s.jobs.size()) return;

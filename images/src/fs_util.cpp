@@ -62,6 +62,20 @@ void write_all_fd(int fd, const void* data, size_t size, const std::string& what
     }
 }
 
+void pwrite_all_fd(int fd, const void* data, size_t size, int64_t offset, const std::string& what) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t n = ::pwrite(fd, p, size, offset);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("write " + what);
+        }
+        p += n;
+        offset += n;
+        size -= static_cast<size_t>(n);
+    }
+}
+
 uint64_t copy_hashing(int in, int out, Sha256& hash, const std::string& what) {
     std::vector<char> buf(1 << 16);
     uint64_t total = 0;

@@ -17,5 +17,6 @@ void remove_tree(const std::string& path);
 // Copies everything from in to out (if out >= 0), feeding the bytes to hash; returns the size.
 uint64_t copy_hashing(int in, int out, Sha256& hash, const std::string& what);
 void write_all_fd(int fd, const void* data, size_t size, const std::string& what);
+void pwrite_all_fd(int fd, const void* data, size_t size, int64_t offset, const std::string& what);
 
 }  // namespace berth::images

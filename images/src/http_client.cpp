@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "berth/error.h"
 
@@ -76,14 +78,32 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 
 struct HttpClient::Impl {
     CURL* curl = nullptr;
-    bool verify_tls = true;
+    TlsOptions tls;
+    // The system's CA bundle followed by the registry's extra CAs: curl takes one CA blob in
+    // place of its default file, and docker's rule is "the system's and these".
+    std::string ca_blob;
 };
 
-HttpClient::HttpClient(bool verify_tls) : impl_(std::make_unique<Impl>()) {
+HttpClient::HttpClient(TlsOptions tls) : impl_(std::make_unique<Impl>()) {
     global_init();
     impl_->curl = curl_easy_init();
     if (!impl_->curl) throw Error("curl_easy_init failed");
-    impl_->verify_tls = verify_tls;
+    impl_->tls = std::move(tls);
+    if (impl_->tls.verify && !impl_->tls.extra_ca_pem.empty()) {
+        char* system_bundle = nullptr;
+        curl_easy_getinfo(impl_->curl, CURLINFO_CAINFO, &system_bundle);
+        if (system_bundle) {
+            std::ifstream in(system_bundle);
+            std::ostringstream all;
+            all << in.rdbuf();
+            impl_->ca_blob = all.str();
+        }
+        impl_->ca_blob += "\n" + impl_->tls.extra_ca_pem;
+    }
+}
+
+const TlsOptions& HttpClient::tls() const {
+    return impl_->tls;
 }
 
 HttpClient::~HttpClient() {
@@ -92,9 +112,10 @@ HttpClient::~HttpClient() {
 
 namespace {
 
-HttpResponse perform(CURL* curl, bool verify_tls, const std::string& url,
-                     const std::vector<std::string>& headers, const HttpClient::Sink* sink,
-                     size_t max_body) {
+HttpResponse perform(CURL* curl, const TlsOptions& tls, const std::string& ca_blob,
+                     const std::string& url, const std::vector<std::string>& headers,
+                     const HttpClient::Sink* sink, size_t max_body) {
+    const bool verify_tls = tls.verify;
     HttpResponse response;
     Transfer t{&response, sink, max_body};
     curl_easy_reset(curl);
@@ -119,6 +140,8 @@ HttpResponse perform(CURL* curl, bool verify_tls, const std::string& url,
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "berth/0.1");
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, verify_tls ? 1L : 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, verify_tls ? 2L : 0L);
+    curl_blob blob{const_cast<char*>(ca_blob.data()), ca_blob.size(), CURL_BLOB_NOCOPY};
+    if (!ca_blob.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -127,6 +150,10 @@ HttpResponse perform(CURL* curl, bool verify_tls, const std::string& url,
     if (t.too_large)
         throw Error(url + ": response larger than " + std::to_string(max_body) + " bytes");
     if (t.sink_refused) throw Error(url + ": transfer aborted");
+    if (rc == CURLE_PEER_FAILED_VERIFICATION)
+        throw TlsTrustError(url + ": TLS certificate not trusted: " +
+                            (error[0] ? std::string(error) : curl_easy_strerror(rc)) +
+                            (tls.trust_hint.empty() ? "" : " (" + tls.trust_hint + ")"));
     if (rc != CURLE_OK)
         throw Error(url + ": " + (error[0] ? std::string(error) : curl_easy_strerror(rc)));
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
@@ -137,12 +164,12 @@ HttpResponse perform(CURL* curl, bool verify_tls, const std::string& url,
 
 HttpResponse HttpClient::get(const std::string& url, const std::vector<std::string>& headers,
                              size_t max_body) {
-    return perform(impl_->curl, impl_->verify_tls, url, headers, nullptr, max_body);
+    return perform(impl_->curl, impl_->tls, impl_->ca_blob, url, headers, nullptr, max_body);
 }
 
 HttpResponse HttpClient::get_to(const std::string& url, const std::vector<std::string>& headers,
                                 const Sink& sink) {
-    return perform(impl_->curl, impl_->verify_tls, url, headers, &sink, 64 << 10);
+    return perform(impl_->curl, impl_->tls, impl_->ca_blob, url, headers, &sink, 64 << 10);
 }
 
 }  // namespace berth::images

@@ -9,7 +9,24 @@
 #include <string>
 #include <vector>
 
+#include "berth/error.h"
+
 namespace berth::images {
+
+// How a client checks the servers it talks to.
+struct TlsOptions {
+    bool verify = true;  // false only for --insecure: any certificate (and plain http) accepted
+    // Extra CAs (PEM) trusted on top of the system's, from the registry's certs.d directory.
+    std::string extra_ca_pem;
+    // Appended to a certificate error: how the user can make the registry trusted.
+    std::string trust_hint;
+};
+
+// The server's certificate failed verification (unknown CA, wrong host name, expired...).
+class TlsTrustError : public Error {
+  public:
+    using Error::Error;
+};
 
 struct HttpResponse {
     long status = 0;
@@ -19,13 +36,14 @@ struct HttpResponse {
 
 class HttpClient {
   public:
-    // verify_tls=false is --insecure: a self-signed https registry is accepted too.
-    explicit HttpClient(bool verify_tls);
+    explicit HttpClient(TlsOptions tls);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    // Throws Error("<url>: <curl error>") when no HTTP response arrived at all. A body larger
+    const TlsOptions& tls() const;
+    // Throws Error("<url>: <curl error>") when no HTTP response arrived at all (TlsTrustError
+    // when the certificate was refused). A body larger
     // than max_body is an error too (a registry must not make us buffer gigabytes).
     HttpResponse get(const std::string& url, const std::vector<std::string>& headers,
                      size_t max_body = 4 << 20);

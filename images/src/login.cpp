@@ -4,6 +4,7 @@
 #include "http_client.h"
 #include "registry_auth.h"
 #include "registry_client.h"
+#include "registry_tls.h"
 
 namespace berth::images {
 namespace {
@@ -40,7 +41,7 @@ void verify_login(const std::string& registry, const Credentials& credentials,
         if (registry.empty() || registry.find('/') != std::string::npos)
             throw Error("expected a registry host[:port]");
         if (credentials.username.empty()) throw Error("a username is required");
-        HttpClient http(!options.insecure);
+        HttpClient http(registry_tls(registry, options.certs_dir, options.insecure));
         std::vector<std::string> bases = {"https://" + registry};
         if (options.insecure) bases.push_back("http://" + registry);
         std::string errors;
@@ -48,6 +49,8 @@ void verify_login(const std::string& registry, const Credentials& credentials,
             HttpResponse r;
             try {
                 r = http.get(base + "/v2/", {}, 1 << 20);
+            } catch (const TlsTrustError&) {
+                throw;
             } catch (const Error& e) {
                 errors += (errors.empty() ? "" : "; ") + std::string(e.what());
                 continue;

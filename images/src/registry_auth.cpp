@@ -77,6 +77,10 @@ std::string fetch_bearer(HttpClient& http, const AuthChallenge& challenge, const
     std::string url = realm->second;
     if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
         throw Error("token realm " + url + ": not an http(s) URL");
+    // A password goes to the realm: not in clear text unless the user allowed plain http.
+    if (url.rfind("http://", 0) == 0 && !username.empty() && http.tls().verify)
+        throw Error("token realm " + url +
+                    ": refusing to send credentials over plain http (--insecure allows it)");
     char sep = url.find('?') == std::string::npos ? '?' : '&';
     if (auto s = challenge.params.find("service"); s != challenge.params.end()) {
         url += sep + std::string("service=") + url_escape(s->second);

@@ -4,6 +4,7 @@
 
 #include "berth/error.h"
 #include "registry_auth.h"
+#include "registry_tls.h"
 
 namespace berth::images {
 namespace {
@@ -32,7 +33,9 @@ std::string describe_http_error(const HttpResponse& r, const std::string& fallba
 }
 
 RegistryClient::RegistryClient(Reference ref, const PullOptions& options)
-    : ref_(std::move(ref)), options_(options), http_(!options.insecure) {}
+    : ref_(std::move(ref)),
+      options_(options),
+      http_(registry_tls(ref_.registry, options.certs_dir, options.insecure)) {}
 
 std::string RegistryClient::auth_header() {
     std::lock_guard<std::mutex> lock(auth_mutex_);
@@ -67,6 +70,9 @@ void RegistryClient::ping() {
         HttpResponse r;
         try {
             r = http_.get(base + "/v2/", {}, 1 << 20);
+        } catch (const TlsTrustError& e) {
+            // A registry that speaks https but is not trusted: never fall back, say so.
+            throw Error("registry " + ref_.registry + ": " + e.what());
         } catch (const Error& e) {
             errors += (errors.empty() ? "" : "; ") + std::string(e.what());
             continue;

@@ -25,6 +25,8 @@ class RegistryClient {
     RegistryClient(Reference ref, const PullOptions& options);
 
     void ping();
+    // What every connection to this registry checks (blob threads make their own clients).
+    const TlsOptions& tls() const { return http_.tls(); }
     FetchedManifest manifest(const std::string& ref);
     // Streams the blob into sink; callable from several threads, each with its own HttpClient.
     // Returns false if sink refused (the caller knows why).

@@ -1,6 +1,8 @@
 // Streams a layer through two libarchive readers: the outer one only decompresses (format
-// "raw", every filter), so the exact tar bytes can be hashed into the DiffID; the inner one
-// parses those bytes as tar. One pass, no temp copy of the decompressed layer.
+// "raw", every filter) on its own thread, so the exact tar bytes can be hashed into the
+// DiffID (unpack_stream.h); the inner one parses those bytes as tar here. One pass, no temp
+// copy of the decompressed layer. Per entry only the syscalls the result needs: parent dirs
+// stay open between entries, a name is created first and only replaced if it exists.
 #include "berth/images/unpack.h"
 
 #include <archive.h>
@@ -11,8 +13,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "archive_message.h"
@@ -20,6 +24,7 @@
 #include "berth/fd.h"
 #include "fs_util.h"
 #include "unpack_paths.h"
+#include "unpack_stream.h"
 
 namespace berth::images {
 namespace {
@@ -29,37 +34,6 @@ struct ArchiveDeleter {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
-// State shared with the inner reader's callback.
-struct Stream {
-    archive* outer = nullptr;
-    Sha256 hash;
-    uint64_t total = 0;
-    uint64_t limit = 0;
-    bool bomb = false;
-    bool at_eof = false;
-    std::vector<char> buf = std::vector<char>(1 << 16);
-};
-
-la_ssize_t read_decompressed(archive* inner, void* client, const void** out) {
-    auto* s = static_cast<Stream*>(client);
-    if (s->at_eof) return 0;
-    la_ssize_t n = archive_read_data(s->outer, s->buf.data(), s->buf.size());
-    if (n < 0) {
-        archive_set_error(inner, EIO, "%s", archive_message(s->outer).c_str());
-        return -1;
-    }
-    if (n == 0) s->at_eof = true;
-    s->total += static_cast<uint64_t>(n);
-    if (s->total > s->limit) {
-        s->bomb = true;
-        archive_set_error(inner, EIO, "decompressed size limit exceeded");
-        return -1;
-    }
-    s->hash.update(s->buf.data(), static_cast<size_t>(n));
-    *out = s->buf.data();
-    return n;
-}
-
 struct DirTime {
     std::vector<std::string> comps;
     timespec mtime;
@@ -68,11 +42,13 @@ struct DirTime {
 class Extractor {
   public:
     Extractor(int root_fd, std::string what, archive* in, uint64_t limit)
-        : root_(root_fd), what_(std::move(what)), in_(in), limit_(limit) {}
+        : root_(root_fd), what_(std::move(what)), in_(in), limit_(limit), parents_(root_fd) {}
 
     void entry(archive_entry* e);
     void finish_dirs();
     uint64_t file_bytes() const { return file_bytes_; }
+    // "layer x: entry y" of the entry being read (or the layer alone before the first).
+    const std::string& where() const { return where_; }
 
   private:
     void whiteout(int parent, const std::string& base, const timespec& mtime,
@@ -81,6 +57,12 @@ class Extractor {
     void xattrs(int fd, archive_entry* e, const std::string& where);
     void owner_mode(int parent, const std::string& base, archive_entry* e, bool is_link,
                     const std::string& where);
+    void remove(int parent, const std::string& base) { remove_tree_at(parent, base); }
+    // Runs create() (0 or -1 + errno, like the syscall it wraps); if the name is taken by an
+    // earlier entry, removes that and tries once more. Throws naming `op` otherwise.
+    template <class Create>
+    void create_replacing(int parent, const std::string& base, const std::string& where,
+                          const char* op, Create create);
 
     int root_;
     std::string what_;
@@ -88,7 +70,18 @@ class Extractor {
     uint64_t limit_;
     uint64_t file_bytes_ = 0;
     std::vector<DirTime> dirs_;
+    std::string where_ = what_;
+    ParentDirs parents_;
 };
+
+template <class Create>
+void Extractor::create_replacing(int parent, const std::string& base, const std::string& where,
+                                 const char* op, Create create) {
+    if (create() == 0) return;
+    if (errno != EEXIST) throw_errno(where + ": " + op);
+    remove(parent, base);
+    if (create() != 0) throw_errno(where + ": " + op);
+}
 
 void Extractor::whiteout(int parent, const std::string& base, const timespec& mtime,
                          const std::string& where) {
@@ -100,7 +93,7 @@ void Extractor::whiteout(int parent, const std::string& base, const timespec& mt
     std::string hidden = base.substr(4);
     if (hidden.empty() || hidden == "." || hidden == "..")
         throw Error(where + ": whiteout of \"" + hidden + "\" is invalid");
-    remove_tree_at(parent, hidden);
+    remove(parent, hidden);
     if (::mknodat(parent, hidden.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
         throw_errno(where + ": create whiteout device");
     timespec times[2] = {mtime, mtime};  // reproducible trees, whiteouts included
@@ -134,25 +127,31 @@ void Extractor::owner_mode(int parent, const std::string& base, archive_entry* e
 
 void Extractor::regular(int parent, const std::string& base, archive_entry* e,
                         const std::string& where) {
-    UniqueFd fd(
-        ::openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) throw_errno(where + ": create");
     int64_t declared = archive_entry_size(e);
     if (declared < 0 || static_cast<uint64_t>(declared) > limit_)
-        throw Error(where + ": size " + std::to_string(declared) + " exceeds the layer limit");
+        throw Error(where + ": size " + std::to_string(declared) + " exceeds the layer limit of " +
+                    std::to_string(limit_) + " bytes (decompression bomb?)");
+    UniqueFd fd;
+    create_replacing(parent, base, where, "create", [&] {
+        fd.reset(::openat(parent, base.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        return fd ? 0 : -1;
+    });
     const void* block;
     size_t size;
     la_int64_t offset;
     int r;
+    uint64_t end = 0;
     while ((r = archive_read_data_block(in_, &block, &size, &offset)) == ARCHIVE_OK) {
         if (offset < 0 || static_cast<uint64_t>(offset) + size > static_cast<uint64_t>(declared))
             throw Error(where + ": data beyond the entry's size");
-        if (::lseek(fd.get(), offset, SEEK_SET) < 0) throw_errno(where + ": seek");
-        write_all_fd(fd.get(), block, size, where);
+        pwrite_all_fd(fd.get(), block, size, offset, where);
+        end = std::max(end, static_cast<uint64_t>(offset) + size);
     }
     if (r != ARCHIVE_EOF) throw Error(where + ": read: " + archive_message(in_));
     // Sparse tails: the size is the declared one even if the last block was a hole.
-    if (::ftruncate(fd.get(), declared) != 0) throw_errno(where + ": truncate");
+    if (end != static_cast<uint64_t>(declared) && ::ftruncate(fd.get(), declared) != 0)
+        throw_errno(where + ": truncate");
     file_bytes_ += static_cast<uint64_t>(declared);
     auto uid = static_cast<uid_t>(archive_entry_uid(e));
     auto gid = static_cast<gid_t>(archive_entry_gid(e));
@@ -168,6 +167,7 @@ void Extractor::entry(archive_entry* e) {
     const char* raw = archive_entry_pathname(e);
     std::string name = raw ? raw : "";
     std::string where = what_ + ": entry " + name;
+    where_ = where;
     std::vector<std::string> comps = clean_entry_path(name, where);
     const char* hardlink = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
@@ -181,15 +181,11 @@ void Extractor::entry(archive_entry* e) {
         return;
     }
     const std::string& base = comps.back();
-    UniqueFd parent = open_dirs(root_, comps, comps.size() - 1, true, where);
+    const int parent = parents_.open(comps, comps.size() - 1, where);
     if (base.rfind(".wh.", 0) == 0) {
-        whiteout(parent.get(), base, mtime, where);
+        whiteout(parent, base, mtime, where);
         return;
     }
-    struct stat old;
-    if (::fstatat(parent.get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !(S_ISDIR(old.st_mode) && type == AE_IFDIR && !hardlink))
-        remove_tree_at(parent.get(), base);
 
     if (hardlink) {
         std::string twhere = where + ": hardlink target " + hardlink;
@@ -203,46 +199,70 @@ void Extractor::entry(archive_entry* e) {
                 throw Error(twhere + ": not an earlier entry of this layer", ENOENT);
             throw;
         }
-        if (::linkat(tparent.get(), target.back().c_str(), parent.get(), base.c_str(), 0) != 0) {
-            if (errno == ENOENT) throw Error(twhere + ": not an earlier entry of this layer");
-            throw_errno(twhere);
+        auto link = [&] {
+            return ::linkat(tparent.get(), target.back().c_str(), parent, base.c_str(), 0);
+        };
+        int rc = link();
+        if (rc != 0 && errno == EEXIST) {
+            remove(parent, base);
+            // The removal may have taken the target's directory with it: open it again.
+            tparent = open_dirs(root_, target, target.size() - 1, false, twhere);
+            rc = link();
         }
+        if (rc != 0 && errno == ENOENT)
+            throw Error(twhere + ": not an earlier entry of this layer");
+        if (rc != 0) throw_errno(twhere);
         return;
     }
     switch (type) {
         case AE_IFREG:
-            regular(parent.get(), base, e, where);
+            regular(parent, base, e, where);
             return;
         case AE_IFDIR: {
-            if (::mkdirat(parent.get(), base.c_str(), 0700) != 0 && errno != EEXIST)
-                throw_errno(where + ": mkdir");
-            UniqueFd dir = open_dirs(parent.get(), {base}, 1, false, where);
-            owner_mode(parent.get(), base, e, false, where);
-            xattrs(dir.get(), e, where);
+            if (::mkdirat(parent, base.c_str(), 0700) != 0) {
+                struct stat old;  // an earlier directory stays (and gets this entry's metadata)
+                if (errno != EEXIST ||
+                    ::fstatat(parent, base.c_str(), &old, AT_SYMLINK_NOFOLLOW) != 0)
+                    throw_errno(where + ": mkdir");
+                if (!S_ISDIR(old.st_mode))
+                    create_replacing(parent, base, where, "mkdir",
+                                     [&] { return ::mkdirat(parent, base.c_str(), 0700); });
+            }
+            owner_mode(parent, base, e, false, where);
+            if (archive_entry_xattr_count(e) > 0) {
+                UniqueFd dir = open_dirs(parent, {base}, 1, false, where);
+                xattrs(dir.get(), e, where);
+            }
             dirs_.push_back({comps, mtime});  // children change it: set at the end
             return;
         }
         case AE_IFLNK: {
             const char* target = archive_entry_symlink(e);
             // Kept verbatim: it is only ever resolved later, inside the container's root.
-            if (!target || ::symlinkat(target, parent.get(), base.c_str()) != 0)
-                throw_errno(where + ": symlink");
-            owner_mode(parent.get(), base, e, true, where);
+            if (!target) throw Error(where + ": symlink without a target");
+            create_replacing(parent, base, where, "symlink",
+                             [&] { return ::symlinkat(target, parent, base.c_str()); });
+            owner_mode(parent, base, e, true, where);
             break;
         }
         case AE_IFCHR:
         case AE_IFBLK:
+            // A device node belongs in /dev; anywhere else it is a way to hand a container
+            // (or whoever can reach the layer) a host device under an innocent name.
+            if (comps.front() != "dev") throw Error(where + ": device node outside /dev refused");
+            [[fallthrough]];
         case AE_IFIFO:
-            if (::mknodat(parent.get(), base.c_str(), type | (archive_entry_perm(e) & 07777),
-                          archive_entry_rdev(e)) != 0)
-                throw_errno(where + ": mknod");
-            owner_mode(parent.get(), base, e, false, where);
+            create_replacing(parent, base, where, "mknod", [&] {
+                return ::mknodat(parent, base.c_str(), type | (archive_entry_perm(e) & 07777),
+                                 archive_entry_rdev(e));
+            });
+            owner_mode(parent, base, e, false, where);
             break;
         default:
             throw Error(where + ": unsupported entry type " + std::to_string(type));
     }
     timespec times[2] = {mtime, mtime};
-    if (::utimensat(parent.get(), base.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    if (::utimensat(parent, base.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         throw_errno(where + ": set mtime");
 }
 
@@ -266,42 +286,22 @@ void Extractor::finish_dirs() {
 
 UnpackResult unpack_layer(int layer_fd, int dest_dir_fd, const std::string& what,
                           const UnpackOptions& options) {
-    ArchivePtr outer(archive_read_new());
+    DecompressedStream stream(layer_fd, options.max_bytes, what);
     ArchivePtr inner(archive_read_new());
-    if (!outer || !inner) throw Error(what + ": libarchive allocation failed");
-    archive_read_support_filter_all(outer.get());
-    archive_read_support_format_raw(outer.get());
+    if (!inner) throw Error(what + ": libarchive allocation failed");
     archive_read_support_format_tar(inner.get());
-
-    Stream stream;
-    stream.outer = outer.get();
-    stream.limit = options.max_bytes;
-    if (archive_read_open_fd(outer.get(), layer_fd, 1 << 16) != ARCHIVE_OK)
-        throw Error(what + ": " + archive_message(outer.get()));
-    archive_entry* raw_entry;
-    int r = archive_read_next_header(outer.get(), &raw_entry);
-    if (r == ARCHIVE_EOF) throw Error(what + ": empty layer blob");
-    if (r != ARCHIVE_OK) throw Error(what + ": " + archive_message(outer.get()));
-
-    if (archive_read_open(inner.get(), &stream, nullptr, read_decompressed, nullptr) != ARCHIVE_OK)
+    if (archive_read_open(inner.get(), &stream, nullptr, DecompressedStream::read, nullptr) !=
+        ARCHIVE_OK)
         throw Error(what + ": not a tar: " + archive_message(inner.get()));
     Extractor extractor(dest_dir_fd, what, inner.get(), options.max_bytes);
     archive_entry* e;
+    int r;
     while ((r = archive_read_next_header(inner.get(), &e)) == ARCHIVE_OK) extractor.entry(e);
-    if (r != ARCHIVE_EOF) {
-        if (stream.bomb)
-            throw Error(what + ": more than " + std::to_string(options.max_bytes) +
-                        " decompressed bytes (decompression bomb?)");
-        throw Error(what + ": " + archive_message(inner.get()));
-    }
+    // Names the last entry read: the one the stream broke in, or the one before it.
+    if (r != ARCHIVE_EOF) throw Error(extractor.where() + ": " + archive_message(inner.get()));
     extractor.finish_dirs();
-    // The tar's end-of-archive blocks and padding are part of the DiffID: hash them too.
-    const void* out;
-    la_ssize_t n;
-    while ((n = read_decompressed(inner.get(), &stream, &out)) > 0) {
-    }
-    if (n < 0) throw Error(what + ": " + archive_message(inner.get()));
-    return {stream.hash.finish(), extractor.file_bytes()};
+    // The tar's end-of-archive blocks and padding are part of the DiffID: hashed too.
+    return {stream.finish(), extractor.file_bytes()};
 }
 
 }  // namespace berth::images

@@ -212,6 +212,69 @@ expect_eq "$(rc_of B run --rm $IMAGE /etc)" 126 "a directory as the program"
 expect_eq "$(rc_of B run --rm $IMAGE no-such-program)" 127 "a missing program"
 grep -q 'executable file not found' "$WORK/err" || fail "missing program error: $(cat "$WORK/err")"
 
+step "-it: a real pty, resized with the client's terminal"
+python3 "$HERE/pty_session.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" run --rm -it $IMAGE \
+    sh -c 'stty size; read x; stty size; exit 5' >/dev/null || fail "run -it pty session"
+expect_eq "$(printf 'echo from-stdin\nexit 4\n' | B run --rm -i $IMAGE sh; echo "rc=$?")" \
+    "from-stdin
+rc=4" "run -i reads stdin"
+TTY_ID=$(B run -d $IMAGE sleep 1000)
+expect_eq "$(script -qec "stty rows 20 cols 50; $BIN/berth --root $ROOT --runroot $RUN exec -t $TTY_ID sh -c 'tty; stty size'" /dev/null | tr -d '\r')" \
+    "/dev/pts/0
+20 50" "exec -t"
+B rm -f "$TTY_ID" >/dev/null
+
+step "run flags reach the container"
+expect_eq "$(B run --rm -w /new/dir $IMAGE pwd)" /new/dir "-w creates a missing directory"
+expect_eq "$(B run --rm -u nobody:nogroup $IMAGE id)" "uid=65534(nobody) gid=65534(nogroup)" \
+    "-u names from the image"
+expect_eq "$(B run --rm -u 1234:55 $IMAGE id -u)" 1234 "-u numeric"
+expect_eq "$(rc_of B run --rm -u no-such-user $IMAGE true)" 125 "-u unknown user"
+grep -q "unable to find user no-such-user" "$WORK/err" || fail "unknown user error: $(cat "$WORK/err")"
+expect_eq "$(B run --rm --hostname box1 $IMAGE sh -c 'hostname; cat /etc/hostname')" "box1
+box1" "--hostname"
+printf 'X=1\n# comment\nY=2\n' >"$WORK/env"
+expect_eq "$(B run --rm --env-file "$WORK/env" -e Z=3 $IMAGE sh -c 'echo $X$Y$Z')" 123 "--env-file and -e"
+expect_eq "$(B run --rm --entrypoint echo $IMAGE hi there)" "hi there" "--entrypoint"
+expect_eq "$(B run --rm --read-only $IMAGE sh -c 'touch /x 2>/dev/null || echo refused')" refused \
+    "--read-only"
+expect_eq "$(B run --rm --read-only --tmpfs /scratch $IMAGE sh -c 'touch /scratch/x && echo ok')" ok \
+    "--tmpfs on a read-only root"
+expect_eq "$(B run --rm --cpus 0.5 --pids-limit 10 --memory 32m $IMAGE sh -c \
+    'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/memory/memory.limit_in_bytes')" \
+    "10
+50000
+33554432" "--pids-limit --cpus --memory in the container's cgroups"
+expect_eq "$(B run --rm --cap-drop ALL $IMAGE grep CapEff /proc/self/status | tr -d '\t')" \
+    "CapEff:0000000000000000" "--cap-drop ALL"
+expect_eq "$(B run --rm $IMAGE grep CapEff /proc/self/status | tr -d '\t')" \
+    "CapEff:00000000a80425fb" "docker's 14 default capabilities"
+expect_eq "$(B run --rm --cap-add NET_ADMIN $IMAGE grep CapEff /proc/self/status | tr -d '\t')" \
+    "CapEff:00000000a80435fb" "--cap-add NET_ADMIN"
+expect_eq "$(B run --rm $IMAGE grep Seccomp: /proc/self/status | tr -d '\t')" "Seccomp:2" \
+    "the default seccomp profile"
+expect_eq "$(B run --rm --security-opt seccomp=unconfined $IMAGE grep Seccomp: /proc/self/status | tr -d '\t')" \
+    "Seccomp:0" "seccomp=unconfined"
+expect_eq "$(B run --rm $IMAGE ls /sys/class/net)" lo "--network none (the default): only lo"
+host_ifaces=$(ls /sys/class/net | sort | tr '\n' ' ')
+expect_eq "$(B run --rm --network host $IMAGE ls /sys/class/net | sort | tr '\n' ' ')" "$host_ifaces" \
+    "--network host"
+expect_eq "$(rc_of B run --rm --network bridge0 $IMAGE true)" 125 "unknown network"
+
+step "restart always, and stop ends it"
+AL=$(B run -d --restart always $IMAGE sh -c 'sleep 0.1; exit 1')
+for _ in $(seq 100); do
+    (($(B inspect --format '{{.RestartCount}}' "$AL") >= 2)) && break
+    sleep 0.1
+done
+(($(B inspect --format '{{.RestartCount}}' "$AL") >= 2)) || fail "restart always did not restart"
+B stop -t 1 "$AL" >/dev/null
+count=$(B inspect --format '{{.RestartCount}}' "$AL")
+sleep 0.5
+expect_eq "$(B inspect --format '{{.State.Status}} {{.RestartCount}}' "$AL")" "exited $count" \
+    "no restart after stop"
+B rm "$AL" >/dev/null
+
 step "name conflict names the holder"
 DUP=$(B run -d --name "dup-$TAG" $IMAGE sleep 1000)
 expect_eq "$(rc_of B run --name "dup-$TAG" $IMAGE true)" 125 "second container with a used name"

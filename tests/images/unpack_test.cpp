@@ -108,17 +108,65 @@ TEST_F(Unpack, MissingParentDirectoriesAreCreated) {
     EXPECT_EQ(slurp(layer("a/b")), "hello");
 }
 
-TEST_F(Unpack, AbsoluteNamesLandInsideTheLayer) {
+// A later entry replaces an earlier one of the same name whatever both are (a directory
+// again keeps its children), and the directories kept open between entries follow.
+TEST_F(Unpack, LaterEntriesReplaceEarlierOnes) {
+    unpack(make_tar({
+        {.name = "a/b/x", .data = "x"},
+        {.name = "a/b", .data = "now a file"},  // dir -> file
+        {.name = "d/e/f", .data = "deep"},
+        {.name = "f", .type = 'l', .data = "/etc/passwd"},
+        {.name = "f", .data = "not through the link"},  // symlink -> file
+        {.name = "g", .data = "file"},
+        {.name = "g", .type = 'd', .mode = 0711},  // file -> dir
+        {.name = "g/in", .data = "in g"},
+        {.name = "d", .type = 'd', .mode = 0750},  // dir again: kept, mode updated
+        {.name = "h", .data = "old"},
+        {.name = "h", .type = 'h', .data = "d/e/f"},  // file -> hardlink
+        {.name = "d/e/g", .data = "next to f"},
+    }));
+    EXPECT_EQ(slurp(layer("a/b")), "now a file");
+    EXPECT_EQ(slurp(layer("f")), "not through the link");
+    EXPECT_FALSE(std::filesystem::is_symlink(layer("f")));
+    EXPECT_EQ(slurp(layer("g/in")), "in g");
+    EXPECT_EQ(slurp(layer("d/e/f")), "deep");
+    EXPECT_EQ(slurp(layer("d/e/g")), "next to f");
+    struct stat st;
+    ASSERT_EQ(::lstat(layer("d").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    ASSERT_EQ(::lstat(layer("h").c_str(), &st), 0);
+    EXPECT_EQ(st.st_nlink, 2u);
+    EXPECT_EQ(slurp(layer("h")), "deep");
+    ASSERT_EQ(::lstat(layer("g").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0711u);
+    // A file that replaced a directory is no parent for a later entry.
+    std::filesystem::remove_all(box_ / "layer");
+    std::filesystem::create_directory(box_ / "layer");
+    expect_rejected({{.name = "a/b/x", .data = "x"},
+                     {.name = "a/b", .data = "file"},
+                     {.name = "a/b/y", .data = "y"}},
+                    "entry a/b/y: parent a/b is not a directory");
+}
+
+TEST_F(Unpack, RejectsAbsoluteNames) {
     std::string name = "berth-abs-test-" + std::to_string(::getpid());
-    unpack(make_tar({{.name = "/" + name, .data = "x"}}));
-    EXPECT_EQ(slurp(layer(name)), "x");
+    expect_rejected({{.name = "/" + name, .data = "x"}}, "entry /" + name + ": absolute name");
     EXPECT_FALSE(std::filesystem::exists("/" + name));
+    EXPECT_FALSE(std::filesystem::exists(layer(name))) << "refused, not reinterpreted";
+}
+
+TEST_F(Unpack, RejectsDevicesOutsideDev) {
+    expect_rejected(
+        {{.name = "etc/disk", .type = 'c', .mode = 0600, .dev_major = 1, .dev_minor = 3}},
+        "entry etc/disk: device node outside /dev refused");
+    expect_rejected({{.name = "null", .type = 'c', .mode = 0666, .dev_major = 1, .dev_minor = 3}},
+                    "device node outside /dev");
 }
 
 TEST_F(Unpack, RejectsDotDot) {
     expect_rejected({{.name = "../escape", .data = "x"}}, "entry ../escape");
     expect_rejected({{.name = "a/../../escape", .data = "x"}}, "escapes the layer");
-    expect_rejected({{.name = "/../escape", .data = "x"}}, "escapes the layer");
+    expect_rejected({{.name = "/../escape", .data = "x"}}, "absolute name");
 }
 
 TEST_F(Unpack, RejectsPathsLongerThanPathMax) {
@@ -143,14 +191,16 @@ TEST_F(Unpack, RejectsFileThroughRelativeSymlink) {
 TEST_F(Unpack, RejectsSymlinkNamedDotOrSlash) {
     expect_rejected({{.name = ".", .type = 'l', .data = "/"}, {.name = "pwned", .data = "x"}},
                     "layer root must be a dir");
-    expect_rejected({{.name = "/", .type = 'l', .data = box_ / "outside"}}, "layer root");
+    expect_rejected({{.name = "/", .type = 'l', .data = box_ / "outside"}}, "entry /: absolute");
 }
 
 TEST_F(Unpack, RejectsHardlinksOutsideTheLayer) {
     struct stat before;
     ASSERT_EQ(::stat("/etc/passwd", &before), 0);
     expect_rejected({{.name = "pw", .type = 'h', .data = "/etc/passwd"}},
-                    "hardlink target /etc/passwd: not an earlier entry of this layer");
+                    "hardlink target /etc/passwd: absolute name");
+    expect_rejected({{.name = "pw", .type = 'h', .data = "etc/passwd"}},
+                    "hardlink target etc/passwd: not an earlier entry of this layer");
     expect_rejected({{.name = "pw", .type = 'h', .data = "../../../../../etc/passwd"}},
                     "escapes the layer");
     expect_rejected({{.name = "s", .type = 'l', .data = "/etc"},
@@ -181,6 +231,7 @@ TEST_F(Unpack, RejectsDecompressionBombs) {
         unpack(bomb, UnpackOptions{.max_bytes = 1 << 20});
         ADD_FAILURE() << "bomb accepted";
     } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("entry zeros: "), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
     }
 }

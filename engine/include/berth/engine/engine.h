@@ -44,6 +44,7 @@ struct CreateRequest {
 // What `run` attaches to the container: the client's own fds, handed to the monitor.
 struct AttachFds {
     int in = -1, out = -1, err = -1;
+    unsigned rows = 0, cols = 0;  // the client's terminal size, set on the pty before start
 };
 
 // The attached client's end of a running monitor: signals and window sizes go to it, the

@@ -14,7 +14,8 @@
 namespace berth::engine {
 
 // Never returns normally into the CLI: returns the process exit code.
+// rows/cols: the attached terminal's size, given to the pty before the program starts.
 int monitor_main(const std::string& root, const std::string& run_root, const std::string& id,
-                 bool attach);
+                 bool attach, unsigned rows = 0, unsigned cols = 0);
 
 }  // namespace berth::engine

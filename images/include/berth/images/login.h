@@ -11,6 +11,7 @@ namespace berth::images {
 
 struct LoginOptions {
     bool insecure = false;  // plain http (and unverified https) allowed
+    std::string certs_dir;  // as PullOptions::certs_dir
 };
 
 // Throws Error("login <registry>: credentials refused (401)") and the like.

@@ -31,6 +31,9 @@ struct PullOptions {
     std::string architecture = "amd64";
     std::string variant;    // empty = any
     bool insecure = false;  // plain http (and unverified https) allowed
+    // Per-registry CAs: <certs_dir>/<host:port>/*.crt. Empty: $BERTH_CERTS_DIR, else
+    // /etc/berth/certs.d.
+    std::string certs_dir;
     int max_parallel = 3;
     // Basic credentials, used when the registry asks for Basic or for a token. Empty: the
     // ones `berth login` saved for the registry in <root>/auth.json, if any.

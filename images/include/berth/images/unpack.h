@@ -4,10 +4,14 @@
 // with O_NOFOLLOW, so no name, symlink or hardlink in the layer can reach outside it. Refused
 // with an Error naming the entry: ".." components, paths through a symlink (or any
 // non-directory), hardlinks whose target is not an earlier entry of this layer, whiteouts of
-// "", "." or "..", trusted.overlay.* xattrs (they would steer overlayfs), and more content
-// than max_bytes. Leading "/" and "./" are stripped (as tar does), so "/etc/x" lands in etc/x
-// of the layer. Whiteouts become overlayfs whiteouts (char 0/0) and ".wh..wh..opq" the
-// trusted.overlay.opaque="y" xattr on its directory.
+// "", "." or "..", trusted.overlay.* xattrs (they would steer overlayfs), absolute names
+// (and hardlink targets), character and block devices outside dev/, and more content than
+// max_bytes. A leading "./" is fine. Whiteouts become overlayfs whiteouts (char 0/0) and
+// ".wh..wh..opq" the trusted.overlay.opaque="y" xattr on its directory.
+//
+// Kept as the layer says: owners, modes including setuid/setgid (images need su, ping...;
+// the layer dirs sit below the store's 0700 root, so no host user can run them), xattrs,
+// mtimes, FIFOs, devices below dev/.
 #pragma once
 
 #include <cstdint>

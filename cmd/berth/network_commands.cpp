@@ -1,0 +1,143 @@
+// berth network create | ls | inspect | rm | prune (connect/disconnect: with containers).
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "berth/error.h"
+#include "berth/netns/networks.h"
+#include "commands.h"
+
+namespace berth::cli {
+namespace {
+
+struct NetworkFlags {
+    netns::CreateRequest create;
+    std::string subnet, gateway, ip_range;
+    std::vector<std::string> opts, labels, names;
+    std::string driver = "bridge";
+    bool quiet = false, force = false;
+};
+
+std::map<std::string, std::string> key_values(const std::vector<std::string>& items,
+                                              const std::string& flag) {
+    std::map<std::string, std::string> out;
+    for (const auto& item : items) {
+        auto eq = item.find('=');
+        if (eq == 0 || item.empty()) throw Error(flag + " \"" + item + "\": expected KEY=VALUE");
+        if (eq == std::string::npos) {
+            out[item] = "";
+        } else {
+            out[item.substr(0, eq)] = item.substr(eq + 1);
+        }
+    }
+    return out;
+}
+
+int create(const GlobalFlags& g, NetworkFlags& f) {
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    netns::CreateRequest request = f.create;
+    request.name = f.names.at(0);
+    if (!f.subnet.empty()) request.subnet = f.subnet;
+    if (!f.gateway.empty()) request.gateway = f.gateway;
+    if (!f.ip_range.empty()) request.ip_range = f.ip_range;
+    if (!request.subnet && (request.gateway || request.ip_range))
+        throw Error("network create: --gateway and --ip-range need --subnet");
+    request.options = key_values(f.opts, "--opt");
+    request.labels = key_values(f.labels, "--label");
+    std::printf("%s\n", networks.create(request).id.c_str());
+    return 0;
+}
+
+int list(const GlobalFlags& g, const NetworkFlags& f) {
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    if (!f.quiet) std::printf("%-12s   %-20s %-8s %-6s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+    for (const auto& net : networks.list()) {
+        if (f.quiet) {
+            std::printf("%s\n", net.id.substr(0, 12).c_str());
+        } else {
+            std::printf("%-12s   %-20s %-8s %-6s\n", net.id.substr(0, 12).c_str(), net.name.c_str(),
+                        "bridge", "local");
+        }
+    }
+    return 0;
+}
+
+int inspect(const GlobalFlags& g, const NetworkFlags& f) {
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& name : f.names) out.push_back(netns::inspect_view(networks.get(name)));
+    std::cout << out.dump(4) << "\n";
+    return 0;
+}
+
+int remove(const GlobalFlags& g, const NetworkFlags& f) {
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    int status = 0;
+    for (const auto& name : f.names) {
+        try {
+            networks.remove(name);
+            std::printf("%s\n", name.c_str());
+        } catch (const Error& e) {
+            std::fprintf(stderr, "berth: %s\n", e.what());
+            status = 1;
+        }
+    }
+    return status;
+}
+
+int prune(const GlobalFlags& g) {
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    auto removed = networks.prune();
+    if (!removed.empty()) std::printf("Deleted Networks:\n");
+    for (const auto& name : removed) std::printf("%s\n", name.c_str());
+    return 0;
+}
+
+}  // namespace
+
+void add_network_commands(CLI::App& app, GlobalFlags& globals, Action& action) {
+    auto flags = std::make_shared<NetworkFlags>();
+    CLI::App* network = app.add_subcommand("network", "manage networks");
+    network->require_subcommand(1);
+
+    CLI::App* create_cmd = network->add_subcommand("create", "create a bridge network");
+    create_cmd->add_option("--subnet", flags->subnet, "IPv4 subnet in CIDR form");
+    create_cmd->add_option("--gateway", flags->gateway, "gateway address (default: first host)");
+    create_cmd->add_option("--ip-range", flags->ip_range, "allocate container addresses from here");
+    create_cmd->add_flag("--internal", flags->create.internal,
+                         "no traffic in or out of the network");
+    create_cmd->add_option("-o,--opt", flags->opts, "mtu=N, com.docker.network.bridge.name=NAME");
+    create_cmd->add_option("--label", flags->labels, "KEY=VALUE metadata");
+    create_cmd->add_option("-d,--driver", flags->driver, "only bridge")
+        ->check(CLI::IsMember({"bridge"}));
+    create_cmd->add_option("name", flags->names, "network name")->required()->expected(1);
+    create_cmd->callback([&globals, &action, flags] {
+        action = [&globals, flags] { return create(globals, *flags); };
+    });
+
+    CLI::App* ls = network->add_subcommand("ls", "list networks");
+    ls->alias("list");
+    ls->add_flag("-q,--quiet", flags->quiet, "only ids");
+    ls->callback([&globals, &action, flags] {
+        action = [&globals, flags] { return list(globals, *flags); };
+    });
+
+    CLI::App* insp = network->add_subcommand("inspect", "networks as JSON");
+    insp->add_option("names", flags->names, "network names or ids")->required();
+    insp->callback([&globals, &action, flags] {
+        action = [&globals, flags] { return inspect(globals, *flags); };
+    });
+
+    CLI::App* rm = network->add_subcommand("rm", "remove networks without containers");
+    rm->alias("remove");
+    rm->add_option("names", flags->names, "network names or ids")->required();
+    rm->callback([&globals, &action, flags] {
+        action = [&globals, flags] { return remove(globals, *flags); };
+    });
+
+    CLI::App* prune_cmd = network->add_subcommand("prune", "remove every unused network");
+    prune_cmd->add_flag("-f,--force", flags->force, "do not ask (berth never asks)");
+    prune_cmd->callback([&globals, &action] { action = [&globals] { return prune(globals); }; });
+}
+
+}  // namespace berth::cli

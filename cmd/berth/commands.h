@@ -23,6 +23,8 @@ void add_login_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 void add_network_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 // `image analyze`, added to the `image` group.
 void add_image_analyze(CLI::App& image, GlobalFlags& globals, Action& action);
+// `diff` and `commit` of a container's writable layer.
+void add_diff_commit_commands(CLI::App& app, GlobalFlags& globals, Action& action);
 // run create start stop restart kill rm wait logs exec ps inspect.
 void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action, int argc,
                             char** argv);

@@ -9,6 +9,7 @@ namespace berth::cli {
 
 struct GlobalFlags {
     std::string root = "/var/lib/berth";
+    std::string run_root = "/run/berth";  // state that must not survive a reboot
 };
 
 using Action = std::function<int()>;
@@ -18,6 +19,11 @@ void add_pull_command(CLI::App& app, GlobalFlags& globals, Action& action);
 // `image history` and `image prune`, added to the `image` group.
 void add_image_history_prune(CLI::App& image, GlobalFlags& globals, Action& action);
 void add_login_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+// run create start stop restart kill rm wait logs exec ps inspect (and the hidden monitor).
+void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action, int argc,
+                            char** argv);
 void add_volume_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+// cp stats top rename pause unpause, container prune.
+void add_container_extras(CLI::App& app, GlobalFlags& globals, Action& action);
 
 }  // namespace berth::cli

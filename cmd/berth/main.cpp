@@ -10,11 +10,15 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     GlobalFlags globals;
     app.add_option("--root", globals.root, "store directory")->capture_default_str();
+    app.add_option("--runroot", globals.run_root, "run-time state (sockets, runtime state)")
+        ->capture_default_str();
     Action action;
     add_image_commands(app, globals, action);
     add_pull_command(app, globals, action);
     add_login_commands(app, globals, action);
+    add_container_commands(app, globals, action, argc, argv);
     add_volume_commands(app, globals, action);
+    add_container_extras(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

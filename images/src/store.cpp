@@ -1,4 +1,6 @@
 #include <dirent.h>
+#include <cctype>
+#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -44,7 +46,7 @@ Store::Store(std::string root) : root_(std::move(root)), lock_(std::make_unique<
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
     // 0700 everywhere: layers keep the images' setuid binaries and device nodes, which host
     // users must not reach.
-    for (const char* sub : {"/blobs/sha256", "/images", "/layers", "/tmp"})
+    for (const char* sub : {"/blobs/sha256", "/images", "/layers", "/tmp", "/holds"})
         make_dirs(root_ + sub, 0700);
 }
 
@@ -175,6 +177,11 @@ std::vector<std::string> Store::remove(std::string_view ref, bool force) {
     if (!by_tag && r.repo_tags.size() > 1 && !force)
         throw Error("image " + std::string(ref) + " is referenced by " +
                     std::to_string(r.repo_tags.size()) + " tags; remove them or use force");
+    if (!force)
+        for (const Hold& h : holds())
+            if (h.image == r.id)
+                throw Error("image " + std::string(ref) + " is being used by container " +
+                            h.holder.substr(0, 12) + " (remove it first, or force)");
     for (const std::string& t : r.repo_tags) out.push_back("Untagged: " + t);
     if (::unlink(record_path(r.id).c_str()) != 0) throw_errno("remove record " + r.id.str());
     out.push_back("Deleted: " + r.id.str());
@@ -192,6 +199,13 @@ Store::Collected Store::garbage_collect() {
             blobs.insert(l.blob.hex());
             layers.insert(l.chain_id.hex());
             layers.insert(l.chain_id.hex() + ".json");
+        }
+    }
+    for (const Hold& h : holds()) {
+        for (const Digest& b : h.blobs) blobs.insert(b.hex());
+        for (const Digest& l : h.layers) {
+            layers.insert(l.hex());
+            layers.insert(l.hex() + ".json");
         }
     }
     Collected out;
@@ -216,12 +230,62 @@ Store::Collected Store::garbage_collect() {
 Store::Pruned Store::prune() {
     Lock lock(*this, true);
     Pruned out;
+    std::set<std::string> held;
+    for (const Hold& h : holds()) held.insert(h.image.hex());
     for (const ImageRecord& r : images()) {
-        if (!r.repo_tags.empty()) continue;
+        if (!r.repo_tags.empty() || held.count(r.id.hex())) continue;
         if (::unlink(record_path(r.id).c_str()) != 0) throw_errno("remove record " + r.id.str());
         out.images.push_back(r.id);
     }
     out.collected = garbage_collect();
+    return out;
+}
+
+namespace {
+
+void check_holder(const std::string& holder) {
+    bool ok = !holder.empty() && holder.size() <= 128;
+    for (char c : holder)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    if (!ok) throw Error("image hold: invalid holder name \"" + holder + "\"");
+}
+
+}  // namespace
+
+void Store::add_hold(const std::string& holder, const ImageRecord& image) {
+    check_holder(holder);
+    Lock lock(*this, true);
+    nlohmann::json j = {{"image", image.id.str()}, {"layers", nlohmann::json::array()},
+                        {"blobs", {image.id.str(), image.manifest.str()}}};
+    for (const LayerRecord& l : image.layers) {
+        j["layers"].push_back(l.chain_id.str());
+        j["blobs"].push_back(l.blob.str());
+    }
+    write_file_atomic(root_ + "/holds/" + holder + ".json", j.dump());
+}
+
+void Store::release_hold(const std::string& holder) {
+    check_holder(holder);
+    Lock lock(*this, true);
+    std::string path = root_ + "/holds/" + holder + ".json";
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("remove image hold " + path);
+}
+
+std::vector<Store::Hold> Store::holds() const {
+    std::vector<Hold> out;
+    for (const std::string& name : list_dir(root_ + "/holds")) {
+        if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
+        std::string path = root_ + "/holds/" + name;
+        try {
+            nlohmann::json j = nlohmann::json::parse(read_file(path));
+            Hold h{name.substr(0, name.size() - 5), Digest::parse(j.at("image").get<std::string>()), {}, {}};
+            for (const auto& l : j.at("layers")) h.layers.push_back(Digest::parse(l.get<std::string>()));
+            for (const auto& b : j.at("blobs")) h.blobs.push_back(Digest::parse(b.get<std::string>()));
+            out.push_back(std::move(h));
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(path + ": " + e.what());
+        }
+    }
     return out;
 }
 

@@ -3,6 +3,7 @@
 //   images/<hex>.json      one record per image (hex of the config digest = image ID)
 //   layers/<chainhex>/     each layer unpacked once by ChainID (an overlayfs lower dir)
 //   tmp/                   staging; anything left here after a crash is removed
+//   holds/<holder>.json    an image (and its layers) in use by a container
 //   lock                   flock: shared for readers, exclusive for writers
 #pragma once
 
@@ -106,6 +107,21 @@ class Store {
         Collected collected;
     };
     Pruned prune();
+
+    // Containers hold the image they were created from. A held image is not removed without
+    // force ("image is being used by container <id>"), prune keeps it, and its layers and
+    // blobs survive garbage collection even after a forced removal, so a container's
+    // overlay lower dirs never disappear under it. `holder` is a container ID.
+    struct Hold {
+        std::string holder;
+        Digest image;
+        std::vector<Digest> layers;  // chain IDs
+        std::vector<Digest> blobs;   // config and layer blobs
+    };
+    void add_hold(const std::string& holder, const ImageRecord& image);
+    // Releasing a hold the store does not have is not an error (rm after a crash).
+    void release_hold(const std::string& holder);
+    std::vector<Hold> holds() const;
 
   private:
     void clean_stale_temp();

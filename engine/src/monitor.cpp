@@ -1,0 +1,425 @@
+#include "berth/engine/monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "berth/engine/engine.h"
+#include "berth/engine/logs.h"
+#include "berth/file_io.h"
+#include "berth/images/store.h"
+#include "berth/runtime/runtime.h"
+#include "bundle.h"
+#include "monitor_io.h"
+#include "mounts.h"
+#include "network_setup.h"
+#include "rootfs.h"
+#include "user_lookup.h"
+
+namespace berth::engine {
+namespace {
+
+constexpr int kControlFd = 3;
+
+int exit_code_of(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 255;
+}
+
+class Monitor {
+  public:
+    Monitor(const std::string& root, const std::string& run_root, const std::string& id,
+            bool attach)
+        : store_(root, run_root), id_(id), record_(store_.load(id)),
+          runtime_(store_.runtime_root()) {
+        if (attach) {
+            client_in_ = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 10));
+            client_out_ = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 10));
+            client_err_ = UniqueFd(::fcntl(2, F_DUPFD_CLOEXEC, 10));
+        }
+        control_ = UniqueFd(::fcntl(kControlFd, F_DUPFD_CLOEXEC, 10));
+        ::close(kControlFd);
+        UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+        for (int fd = 0; fd < 3; ++fd) ::dup2(null.get(), fd);
+        auto opts = record_.host_config.log_options;
+        uint64_t max_size = opts.count("max-size") ? parse_size(opts["max-size"]) : (10u << 20);
+        int max_files = opts.count("max-file") ? std::stoi(opts["max-file"]) : 2;
+        log_.emplace(store_.log_path(id), max_size, max_files);
+    }
+
+    int run();
+
+  private:
+    // One start of the container; returns its exit code.
+    int run_once(bool first);
+    void pump(pid_t init, ContainerStdio& stdio, int& status);
+    void handle_control();
+    void write_client(int fd, const char* data, size_t n);
+    void drop_client();
+    void notify(const std::string& line);
+    void update_state(const std::function<void(RunState&)>& change);
+    bool stop_requested();
+    bool should_restart(int code, int restarts);
+    // Sleeps the backoff in slices; false when a stop arrived meanwhile.
+    bool backoff(std::chrono::milliseconds delay);
+    void prepare_bundle();
+
+    ContainerStore store_;
+    std::string id_;
+    ContainerRecord record_;
+    runtime::Runtime runtime_;
+    UniqueFd client_in_, client_out_, client_err_, control_, signals_;
+    std::optional<LogWriter> log_;
+    std::optional<images::OverlayMount> rootfs_;
+    std::string control_buffer_;
+    int master_fd_ = -1;
+    pid_t init_ = 0;
+    bool notified_start_ = false;
+    std::string start_error_;
+    std::chrono::steady_clock::duration last_ran_{};
+};
+
+void Monitor::notify(const std::string& line) {
+    if (!control_) return;
+    std::string l = line + "\n";
+    if (::send(control_.get(), l.data(), l.size(), MSG_NOSIGNAL) < 0) control_.reset();
+}
+
+void Monitor::drop_client() {
+    client_in_.reset();
+    client_out_.reset();
+    client_err_.reset();
+}
+
+void Monitor::write_client(int fd, const char* data, size_t n) {
+    if (fd >= 0 && !write_fully(fd, data, n)) drop_client();
+}
+
+void Monitor::update_state(const std::function<void(RunState&)>& change) {
+    UniqueFd lock = store_.lock(id_);
+    RunState st = store_.load_state(id_);
+    change(st);
+    store_.save_state(id_, st);
+}
+
+bool Monitor::stop_requested() {
+    return store_.load_state(id_).stopped_by_user;
+}
+
+void Monitor::handle_control() {
+    char buf[512];
+    ssize_t n = ::recv(control_.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+        // The client went away (detached run, or killed): the container keeps running.
+        control_.reset();
+        drop_client();
+        return;
+    }
+    control_buffer_.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = control_buffer_.find('\n')) != std::string::npos) {
+        std::string line = control_buffer_.substr(0, nl);
+        control_buffer_.erase(0, nl + 1);
+        unsigned a = 0, b = 0;
+        if (std::sscanf(line.c_str(), "kill %u", &a) == 1 && init_ > 0 && a < 65) {
+            ::kill(init_, static_cast<int>(a));
+        } else if (std::sscanf(line.c_str(), "winch %u %u", &a, &b) == 2 && master_fd_ >= 0) {
+            winsize ws{};
+            ws.ws_row = static_cast<unsigned short>(a);
+            ws.ws_col = static_cast<unsigned short>(b);
+            ::ioctl(master_fd_, TIOCSWINSZ, &ws);
+        }
+    }
+}
+
+void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
+    bool exited = false;
+    auto exited_at = std::chrono::steady_clock::now();
+    char buf[65536];
+    int in_target = stdio.master ? stdio.master.get() : stdio.in_write.get();
+    for (;;) {
+        bool outputs_open = stdio.out_read || stdio.err_read || stdio.master;
+        if (exited && !outputs_open) return;
+        if (exited && std::chrono::steady_clock::now() - exited_at > std::chrono::seconds(1))
+            return;  // something outside the container holds the pipe open
+        std::vector<pollfd> fds;
+        fds.push_back({signals_.get(), POLLIN, 0});
+        if (control_) fds.push_back({control_.get(), POLLIN, 0});
+        if (stdio.out_read) fds.push_back({stdio.out_read.get(), POLLIN, 0});
+        if (stdio.err_read) fds.push_back({stdio.err_read.get(), POLLIN, 0});
+        if (stdio.master) fds.push_back({stdio.master.get(), POLLIN, 0});
+        if (client_in_ && in_target >= 0 && !exited) fds.push_back({client_in_.get(), POLLIN, 0});
+        int rc = ::poll(fds.data(), fds.size(), exited ? 100 : -1);
+        if (rc < 0 && errno != EINTR) throw_errno("monitor poll");
+        for (const pollfd& p : fds) {
+            if (!p.revents) continue;
+            if (p.fd == signals_.get()) {
+                signalfd_siginfo si;
+                while (::read(signals_.get(), &si, sizeof si) == sizeof si) {
+                    if (si.ssi_signo != SIGCHLD && init > 0 && !exited)
+                        ::kill(init, static_cast<int>(si.ssi_signo));  // e.g. SIGTERM at shutdown
+                }
+                int st;
+                pid_t pid;
+                while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0)
+                    if (pid == init) {
+                        status = st;
+                        exited = true;
+                        exited_at = std::chrono::steady_clock::now();
+                        init_ = 0;
+                    }
+            } else if (control_ && p.fd == control_.get()) {
+                handle_control();
+            } else if (p.fd == stdio.out_read.get() || p.fd == stdio.err_read.get() ||
+                       p.fd == stdio.master.get()) {
+                bool is_err = p.fd == stdio.err_read.get();
+                ssize_t n = ::read(p.fd, buf, sizeof buf);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+                if (n <= 0) {  // EOF, or EIO on a master whose slave is closed everywhere
+                    if (p.fd == stdio.out_read.get()) stdio.out_read.reset();
+                    else if (is_err) stdio.err_read.reset();
+                    else {
+                        stdio.master.reset();
+                        master_fd_ = -1;
+                    }
+                    continue;
+                }
+                log_->write(is_err ? "stderr" : "stdout", buf, static_cast<size_t>(n));
+                write_client(is_err ? client_err_.get() : client_out_.get(), buf,
+                             static_cast<size_t>(n));
+            } else if (client_in_ && p.fd == client_in_.get()) {
+                ssize_t n = ::read(p.fd, buf, sizeof buf);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+                if (n <= 0) {
+                    client_in_.reset();
+                    if (!stdio.master) stdio.in_write.reset();  // EOF reaches the program
+                    in_target = stdio.master ? in_target : -1;
+                    continue;
+                }
+                if (!write_fully(in_target, buf, static_cast<size_t>(n))) in_target = -1;
+            }
+        }
+    }
+}
+
+void Monitor::prepare_bundle() {
+    NetworkAttachment net = setup_network(store_, record_);
+    std::string dir = store_.dir(id_);
+    write_file_atomic(dir + "/hosts", net.hosts, 0644);
+    write_file_atomic(dir + "/hostname", net.hostname, 0644);
+    write_file_atomic(dir + "/resolv.conf", net.resolv_conf, 0644);
+    UniqueFd root(::open(store_.rootfs_dir(id_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_errno("open rootfs of " + id_);
+    ResolvedUser user = resolve_user(root.get(), record_.config.user);
+    write_file_atomic(store_.bundle_dir(id_) + "/config.json",
+                      bundle_config_json(store_, record_, user, net));
+}
+
+int Monitor::run_once(bool first) {
+    start_error_.clear();
+    if (!rootfs_) {
+        rootfs_.emplace(mount_rootfs(store_, record_));
+        populate_volumes(store_, record_);
+    }
+    prepare_bundle();
+    ::mkdir(store_.run_dir(id_).c_str(), 0700);
+    ContainerStdio stdio = ContainerStdio::prepare(
+        record_.config.tty, record_.config.open_stdin, store_.run_dir(id_) + "/console.sock");
+    runtime::CreateOptions options;
+    options.bundle = store_.bundle_dir(id_);
+    options.console_socket = stdio.console_path;
+    // A runtime record left by a monitor that was killed would make create fail.
+    try {
+        runtime_.remove(id_, true);
+    } catch (const Error&) {
+    }
+    stdio.install_for_create();
+    try {
+        runtime_.create(id_, options);
+    } catch (...) {
+        stdio.restore_after_create();
+        throw;
+    }
+    stdio.restore_after_create();
+    if (stdio.console_listener) stdio.receive_master();
+    master_fd_ = stdio.master ? stdio.master.get() : -1;
+    runtime::ContainerState cs = runtime_.state(id_);
+    init_ = cs.pid;
+    uint64_t start_time = process_start_time(init_);
+    int status = 0;
+    auto began = std::chrono::steady_clock::now();
+    try {
+        runtime_.start(id_);
+    } catch (const Error& e) {
+        // The init reports why it could not exec and exits 126/127 by itself.
+        start_error_ = e.what();
+        for (int i = 0; i < 300 && ::waitpid(init_, &status, WNOHANG) != init_; ++i)
+            ::usleep(10000);
+        init_ = 0;
+    }
+    if (start_error_.empty()) {
+        update_state([&](RunState& st) {
+            st.status = "running";
+            st.pid = cs.pid;
+            st.pid_start_time = start_time;
+            st.started_at = now_rfc3339_nano();
+            st.oom_killed = false;
+            st.error.clear();
+        });
+        if (first) notify("started " + std::to_string(cs.pid));
+        notified_start_ = true;
+        pump(cs.pid, stdio, status);
+    }
+    log_->flush();
+    int code = start_error_.empty() ? exit_code_of(status) : exit_code_of(status);
+    bool oom = false;
+    try {
+        auto stats = nlohmann::json::parse(runtime_.stats_json(id_));
+        oom = stats["data"]["memory"]["events"].value("oom_kill", uint64_t{0}) > 0;
+    } catch (const std::exception&) {
+    }
+    try {
+        runtime_.remove(id_, true);
+    } catch (const Error&) {
+    }
+    auto ran = std::chrono::steady_clock::now() - began;
+    update_state([&](RunState& st) {
+        st.status = "exited";
+        st.exit_code = code;
+        st.finished_at = now_rfc3339_nano();
+        st.oom_killed = oom;
+        st.error = start_error_;
+        if (!start_error_.empty()) st.started_at = st.finished_at;
+    });
+    if (!start_error_.empty() && first) notify("error " + std::to_string(code) + " " + start_error_);
+    last_ran_ = ran;
+    return code;
+}
+
+
+bool Monitor::should_restart(int code, int restarts) {
+    const RestartPolicy& p = record_.host_config.restart_policy;
+    if (stop_requested()) return false;
+    if (p.name == "always" || p.name == "unless-stopped") return true;
+    if (p.name == "on-failure")
+        return code != 0 && (p.maximum_retry_count == 0 || restarts < p.maximum_retry_count);
+    return false;
+}
+
+bool Monitor::backoff(std::chrono::milliseconds delay) {
+    auto until = std::chrono::steady_clock::now() + delay;
+    while (std::chrono::steady_clock::now() < until) {
+        if (stop_requested()) return false;
+        pollfd p[2] = {{signals_.get(), POLLIN, 0}, {control_ ? control_.get() : -1, POLLIN, 0}};
+        ::poll(p, 2, 50);
+        if (p[0].revents) {
+            signalfd_siginfo si;
+            while (::read(signals_.get(), &si, sizeof si) == sizeof si)
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) return false;
+            while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+            }
+        }
+        if (p[1].revents) handle_control();
+    }
+    return !stop_requested();
+}
+
+int Monitor::run() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+        sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals_) throw_errno("signalfd");
+
+    int code = 0;
+    // docker's backoff: 100 ms, doubling, capped; reset after a run of 10 s or more.
+    auto delay = std::chrono::milliseconds(100);
+    for (bool first = true;; first = false) {
+        try {
+            code = run_once(first);
+        } catch (const std::exception& e) {
+            // Nothing could be started (mount, bundle, create): recorded, never retried.
+            std::string message = e.what();
+            update_state([&](RunState& st) {
+                st.status = "exited";
+                st.exit_code = 125;
+                st.error = message;
+                st.finished_at = now_rfc3339_nano();
+            });
+            if (first) notify("error 125 " + message);
+            code = 125;
+            break;
+        }
+        int restarts = store_.load_state(id_).restart_count;
+        if (!should_restart(code, restarts)) break;
+        if (last_ran_ >= std::chrono::seconds(10)) delay = std::chrono::milliseconds(100);
+        update_state([&](RunState& st) {
+            st.status = "restarting";
+            st.restart_count += 1;
+        });
+        if (!backoff(delay)) {
+            update_state([&](RunState& st) { st.status = "exited"; });
+            break;
+        }
+        delay = std::min(delay * 2, std::chrono::milliseconds(10000));
+    }
+    rootfs_.reset();
+    teardown_network(store_, record_);
+    if (record_.host_config.auto_remove) {
+        try {
+            images::Store(store_.root()).release_hold(id_);
+            release_volumes(store_, id_, true);  // docker: --rm takes anonymous volumes along
+            store_.remove(id_);
+        } catch (const std::exception&) {
+        }
+    }
+    // Last: an attached `run --rm` returns only once nothing of the container is left.
+    notify("exit " + std::to_string(code));
+    return 0;
+}
+
+}  // namespace
+
+int monitor_main(const std::string& root, const std::string& run_root, const std::string& id,
+                 bool attach) {
+    ::signal(SIGPIPE, SIG_IGN);
+    // Orphans of the container (exec'd helpers, runtime intermediates) are reaped here.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    std::optional<Monitor> monitor;
+    try {
+        monitor.emplace(root, run_root, id, attach);
+        ContainerStore store(root, run_root);
+        UniqueFd lock = store.lock(id);
+        RunState st = store.load_state(id);
+        st.monitor_pid = ::getpid();
+        st.monitor_start_time = process_start_time(::getpid());
+        store.save_state(id, st);
+    } catch (const std::exception& e) {
+        std::string line = std::string("error 125 ") + e.what() + "\n";
+        [[maybe_unused]] ssize_t n = ::send(kControlFd, line.data(), line.size(), MSG_NOSIGNAL);
+        return 125;
+    }
+    try {
+        return monitor->run();
+    } catch (const std::exception&) {
+        return 125;
+    }
+}
+
+}  // namespace berth::engine

@@ -19,7 +19,7 @@ void add_pull_command(CLI::App& app, GlobalFlags& globals, Action& action);
 // `image history` and `image prune`, added to the `image` group.
 void add_image_history_prune(CLI::App& image, GlobalFlags& globals, Action& action);
 void add_login_commands(CLI::App& app, GlobalFlags& globals, Action& action);
-// run create start stop restart kill rm wait logs exec ps inspect (and the hidden monitor).
+// run create start stop restart kill rm wait logs exec ps inspect.
 void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action, int argc,
                             char** argv);
 void add_volume_commands(CLI::App& app, GlobalFlags& globals, Action& action);

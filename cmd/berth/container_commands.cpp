@@ -24,7 +24,6 @@ void add_container_commands(CLI::App& app, GlobalFlags& g, Action& action, int a
     add_lifecycle_verbs(app, g, action);
     add_query_verbs(app, g, action);
     add_exec_verb(app, g, action, argc, argv);
-    add_monitor_verb(app, g, action, argc, argv);
 }
 
 }  // namespace berth::cli

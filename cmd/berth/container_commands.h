@@ -15,6 +15,5 @@ void add_run_commands(CLI::App& app, GlobalFlags& g, Action& action);
 void add_lifecycle_verbs(CLI::App& app, GlobalFlags& g, Action& action);
 void add_query_verbs(CLI::App& app, GlobalFlags& g, Action& action);
 void add_exec_verb(CLI::App& app, GlobalFlags& g, Action& action, int argc, char** argv);
-void add_monitor_verb(CLI::App& app, GlobalFlags& g, Action& action, int argc, char** argv);
 
 }  // namespace berth::cli

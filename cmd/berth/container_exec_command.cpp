@@ -26,7 +26,7 @@ void add_exec_verb(CLI::App& app, GlobalFlags& g, Action& action, int argc, char
     cmd->add_flag("-i,--interactive", f->interactive, "keep stdin attached");
     cmd->add_flag("-t,--tty", f->tty, "allocate a pty");
     cmd->add_flag("-d,--detach", f->detach, "run in the background");
-    cmd->add_option("-e,--env", f->env, "K=V");
+    cmd->add_option("-e,--env", f->env, "K=V")->allow_extra_args(false);
     cmd->add_option("-u,--user", f->user, "USER[:GROUP] (names from the container's passwd)");
     cmd->add_option("-w,--workdir", f->workdir, "working directory");
     cmd->prefix_command();

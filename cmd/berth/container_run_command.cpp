@@ -35,10 +35,10 @@ struct RunFlags {
 void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->set_help_flag("--help", "print this help");  // -h is --hostname, as in docker
     cmd->add_option("--name", f.name, "container name");
-    cmd->add_option("-e,--env", f.env, "K=V (K alone: the value from this environment)");
-    cmd->add_option("--env-file", f.env_files, "file of K=V lines");
-    cmd->add_option("-v,--volume", f.volumes, "HOST:CTR[:ro|rw] or VOLUME:CTR[:ro|rw]");
-    cmd->add_option("--tmpfs", f.tmpfs, "PATH[:options]");
+    cmd->add_option("-e,--env", f.env, "K=V (K alone: the value from this environment)")->allow_extra_args(false);
+    cmd->add_option("--env-file", f.env_files, "file of K=V lines")->allow_extra_args(false);
+    cmd->add_option("-v,--volume", f.volumes, "HOST:CTR[:ro|rw] or VOLUME:CTR[:ro|rw]")->allow_extra_args(false);
+    cmd->add_option("--tmpfs", f.tmpfs, "PATH[:options]")->allow_extra_args(false);
     cmd->add_option("-w,--workdir", f.workdir, "working directory in the container");
     cmd->add_option("-u,--user", f.user, "USER[:GROUP] (names from the image's /etc/passwd)");
     cmd->add_option("--entrypoint", f.entrypoint, "replace the image's entrypoint")
@@ -48,17 +48,17 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--memory-swap", f.memory_swap, "memory+swap limit (-1: unlimited)");
     cmd->add_option("--cpus", f.cpus, "CPUs (e.g. 0.5)");
     cmd->add_option("--pids-limit", f.pids_limit, "maximum number of processes");
-    cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)");
-    cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)");
+    cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
+    cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")->allow_extra_args(false);
     cmd->add_option("--security-opt", f.security_opt,
-                    "seccomp=FILE|unconfined, no-new-privileges");
+                    "seccomp=FILE|unconfined, no-new-privileges")->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
     cmd->add_option("--network,--net", f.network, "none or host");
-    cmd->add_option("-l,--label", f.labels, "K=V");
+    cmd->add_option("-l,--label", f.labels, "K=V")->allow_extra_args(false);
     cmd->add_option("--stop-signal", f.stop_signal, "signal for stop (default: the image's)");
     cmd->add_option("--stop-timeout", f.stop_timeout, "seconds before stop kills");
-    cmd->add_option("--log-opt", f.log_opts, "max-size=10m, max-file=2");
+    cmd->add_option("--log-opt", f.log_opts, "max-size=10m, max-file=2")->allow_extra_args(false);
     cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open");
     cmd->add_flag("-t,--tty", f.tty, "allocate a pty");
     cmd->add_flag("--insecure", f.insecure, "pull over plain http if the image is missing");
@@ -162,23 +162,31 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     return req;
 }
 
-// Raw mode for -it on a terminal, restored however the run ends.
+// -it on a terminal: raw mode, the container's pty does the line discipline. -t alone: only
+// output post-processing off, or every "\r\n" from the pty would gain another "\r".
 class RawTerminal {
   public:
-    explicit RawTerminal(bool enable) {
-        if (!enable || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    RawTerminal(bool tty, bool interactive) {
+        fd_ = interactive && ::isatty(STDIN_FILENO) ? STDIN_FILENO
+              : ::isatty(STDOUT_FILENO)            ? STDOUT_FILENO
+                                                   : -1;
+        if (!tty || fd_ < 0 || ::tcgetattr(fd_, &saved_) != 0) return;
         termios raw = saved_;
-        ::cfmakeraw(&raw);
-        active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        if (fd_ == STDIN_FILENO)
+            ::cfmakeraw(&raw);
+        else
+            raw.c_oflag &= ~static_cast<tcflag_t>(OPOST);
+        active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
     }
     ~RawTerminal() {
-        if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+        if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
     }
     RawTerminal(const RawTerminal&) = delete;
     RawTerminal& operator=(const RawTerminal&) = delete;
 
   private:
     termios saved_{};
+    int fd_ = -1;
     bool active_ = false;
 };
 
@@ -197,10 +205,15 @@ int attach_and_wait(engine::Engine& eng, const std::string& id, const RunFlags& 
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     engine::AttachFds fds{f.interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
-    RawTerminal raw(f.tty && f.interactive && ::isatty(STDIN_FILENO));
+    winsize ws{};
+    if (f.tty && (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+                  ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)) {
+        fds.rows = ws.ws_row;
+        fds.cols = ws.ws_col;
+    }
+    RawTerminal raw(f.tty, f.interactive);
     std::unique_ptr<engine::MonitorLink> link = eng.start(id, &fds);
     if (!link) return 0;
-    if (f.tty) send_window_size(*link);
     int code = 0;
     for (;;) {
         pollfd p[2] = {{link->fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};

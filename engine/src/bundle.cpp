@@ -152,6 +152,11 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
     if (!c.domainname.empty()) spec["domainname"] = c.domainname;
 
     json& mounts = spec["mounts"];
+    // docker's: the container's own cgroups, read-only (the cgroup namespace makes them /).
+    mounts.push_back({{"destination", "/sys/fs/cgroup"},
+                      {"type", "cgroup"},
+                      {"source", "cgroup"},
+                      {"options", {"ro", "nosuid", "noexec", "nodev", "relatime"}}});
     std::string dir = store.dir(r.id);
     mounts.push_back(bind_mount(dir + "/hosts", "/etc/hosts", false));
     mounts.push_back(bind_mount(dir + "/hostname", "/etc/hostname", false));
@@ -188,7 +193,6 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
         }
     }
     spec["linux"]["namespaces"] = namespaces;
-    // A read-only /sys shows the host's network devices with the host's netns.
     json res = resources(h);
     if (!res.empty()) spec["linux"]["resources"] = res;
     spec["linux"]["cgroupsPath"] = "berth/" + r.id;

@@ -106,13 +106,25 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         throw_errno("socketpair for the monitor");
     UniqueFd client(pair[0]), monitor_end(pair[1]);
 
-    std::vector<std::string> args = {"berth", "--root", containers_.root(), "--runroot",
-                                     containers_.run_root(), "container-monitor"};
+    std::vector<std::string> args = {"berth-monitor", "--root", containers_.root(),
+                                     "--runroot", containers_.run_root()};
     if (attach) args.push_back("--attach");
+    if (attach && attach->rows && attach->cols)
+        args.insert(args.end(), {"--size", std::to_string(attach->rows) + "x" +
+                                               std::to_string(attach->cols)});
     args.push_back(id);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::string binary = monitor_binary_;
+    if (binary.empty()) {
+        char self[4096];
+        ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) throw_errno("readlink /proc/self/exe");
+        std::string path(self, static_cast<size_t>(n));
+        binary = path.substr(0, path.rfind('/') + 1) + "berth-monitor";
+    }
+    if (::access(binary.c_str(), X_OK) != 0) throw_errno("monitor " + binary);
     UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw_errno("open /dev/null");
     int fds[4] = {attach && attach->in >= 0 ? attach->in : null_fd.get(),
@@ -131,7 +143,7 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         for (int i = 0; i < 4; ++i) moved[i] = ::fcntl(fds[i], F_DUPFD, 10);
         for (int i = 0; i < 4; ++i) ::dup2(moved[i], i);
         ::close_range(4, ~0U, 0);
-        ::execv(monitor_binary_.c_str(), argv.data());
+        ::execv(binary.c_str(), argv.data());
         const char msg[] = "error 125 cannot execute the monitor\n";
         [[maybe_unused]] ssize_t n = ::write(3, msg, sizeof msg - 1);
         ::_exit(125);

@@ -97,25 +97,31 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
     std::string socket = store.run_dir(id) + "/exec-" + std::to_string(::getpid()) + ".sock";
     ContainerStdio stdio = ContainerStdio::prepare(true, false, socket);
     options.tty = true;
-    options.console_socket = socket;
+    options.console_socket = stdio.console_path;
+    // Raw with -i (the pty in the container does the line discipline); without, only output
+    // post-processing off so "\r\n" does not gain a second "\r".
     termios saved{};
-    bool raw = req.interactive && ::tcgetattr(STDIN_FILENO, &saved) == 0;
+    int term_fd = req.interactive && ::isatty(STDIN_FILENO) ? STDIN_FILENO
+                  : ::isatty(STDOUT_FILENO)                ? STDOUT_FILENO
+                                                           : -1;
+    bool raw = term_fd >= 0 && ::tcgetattr(term_fd, &saved) == 0;
     if (raw) {
         termios t = saved;
-        ::cfmakeraw(&t);
-        ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        if (term_fd == STDIN_FILENO)
+            ::cfmakeraw(&t);
+        else
+            t.c_oflag &= ~static_cast<tcflag_t>(OPOST);
+        ::tcsetattr(term_fd, TCSANOW, &t);
     }
     int code;
     try {
         PtyProxy proxy(stdio, req.interactive);
         code = rt.exec(id, options);
     } catch (...) {
-        if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-        ::unlink(socket.c_str());
+        if (raw) ::tcsetattr(term_fd, TCSANOW, &saved);
         throw;
     }
-    if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    ::unlink(socket.c_str());
+    if (raw) ::tcsetattr(term_fd, TCSANOW, &saved);
     return code;
 }
 

@@ -42,9 +42,9 @@ int exit_code_of(int status) {
 class Monitor {
   public:
     Monitor(const std::string& root, const std::string& run_root, const std::string& id,
-            bool attach)
+            bool attach, unsigned rows, unsigned cols)
         : store_(root, run_root), id_(id), record_(store_.load(id)),
-          runtime_(store_.runtime_root()) {
+          runtime_(store_.runtime_root()), rows_(rows), cols_(cols) {
         if (attach) {
             client_in_ = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 10));
             client_out_ = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 10));
@@ -86,6 +86,7 @@ class Monitor {
     std::optional<images::OverlayMount> rootfs_;
     std::string control_buffer_;
     int master_fd_ = -1;
+    unsigned rows_ = 0, cols_ = 0;
     pid_t init_ = 0;
     bool notified_start_ = false;
     std::string start_error_;
@@ -142,6 +143,8 @@ void Monitor::handle_control() {
             ws.ws_row = static_cast<unsigned short>(a);
             ws.ws_col = static_cast<unsigned short>(b);
             ::ioctl(master_fd_, TIOCSWINSZ, &ws);
+            rows_ = a;
+            cols_ = b;
         }
     }
 }
@@ -225,6 +228,7 @@ void Monitor::prepare_bundle() {
     UniqueFd root(::open(store_.rootfs_dir(id_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open rootfs of " + id_);
     ResolvedUser user = resolve_user(root.get(), record_.config.user);
+    if (!record_.config.working_dir.empty()) make_dirs_in_root(root.get(), record_.config.working_dir);
     write_file_atomic(store_.bundle_dir(id_) + "/config.json",
                       bundle_config_json(store_, record_, user, net));
 }
@@ -257,6 +261,12 @@ int Monitor::run_once(bool first) {
     stdio.restore_after_create();
     if (stdio.console_listener) stdio.receive_master();
     master_fd_ = stdio.master ? stdio.master.get() : -1;
+    if (master_fd_ >= 0 && rows_ && cols_) {
+        winsize ws{};
+        ws.ws_row = static_cast<unsigned short>(rows_);
+        ws.ws_col = static_cast<unsigned short>(cols_);
+        ::ioctl(master_fd_, TIOCSWINSZ, &ws);
+    }
     runtime::ContainerState cs = runtime_.state(id_);
     init_ = cs.pid;
     uint64_t start_time = process_start_time(init_);
@@ -397,13 +407,13 @@ int Monitor::run() {
 }  // namespace
 
 int monitor_main(const std::string& root, const std::string& run_root, const std::string& id,
-                 bool attach) {
+                 bool attach, unsigned rows, unsigned cols) {
     ::signal(SIGPIPE, SIG_IGN);
     // Orphans of the container (exec'd helpers, runtime intermediates) are reaped here.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     std::optional<Monitor> monitor;
     try {
-        monitor.emplace(root, run_root, id, attach);
+        monitor.emplace(root, run_root, id, attach, rows, cols);
         ContainerStore store(root, run_root);
         UniqueFd lock = store.lock(id);
         RunState st = store.load_state(id);

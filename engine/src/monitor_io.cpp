@@ -47,20 +47,30 @@ void set_nonblocking(int fd) {
     if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+ContainerStdio::~ContainerStdio() {
+    if (!console_path.empty()) ::unlink(console_path.c_str());
+    if (!console_temp_dir.empty()) ::rmdir(console_temp_dir.c_str());
+}
+
 ContainerStdio ContainerStdio::prepare(bool tty, bool open_stdin, const std::string& console_path) {
     ContainerStdio s;
     if (tty) {
         s.console_path = console_path;
-        ::unlink(console_path.c_str());
+        if (console_path.size() >= sizeof(sockaddr_un::sun_path)) {
+            // A long --runroot: unix socket paths end at 108 bytes.
+            char dir[] = "/tmp/berth-console-XXXXXX";
+            if (!::mkdtemp(dir)) throw_errno("mkdtemp for the console socket");
+            s.console_temp_dir = dir;
+            s.console_path = s.console_temp_dir + "/console.sock";
+        }
+        ::unlink(s.console_path.c_str());
         s.console_listener.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (!s.console_listener) throw_errno("console socket");
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
-        if (console_path.size() >= sizeof addr.sun_path)
-            throw Error("console socket path too long: " + console_path);
-        std::strcpy(addr.sun_path, console_path.c_str());
+        std::strcpy(addr.sun_path, s.console_path.c_str());
         if (::bind(s.console_listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            throw_errno("bind console socket " + console_path);
+            throw_errno("bind console socket " + s.console_path);
         if (::listen(s.console_listener.get(), 1) != 0) throw_errno("listen on console socket");
         s.in_read = open_null();
         s.out_write = open_null();

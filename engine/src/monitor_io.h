@@ -15,6 +15,11 @@ struct ContainerStdio {
     UniqueFd in_read, out_write, err_write;
     UniqueFd console_listener;
     std::string console_path;
+    std::string console_temp_dir;  // when console_path had to move to a short /tmp path
+    ~ContainerStdio();
+    ContainerStdio() = default;
+    ContainerStdio(ContainerStdio&&) = default;
+    ContainerStdio& operator=(ContainerStdio&&) = default;
 
     // tty: a console socket at `console_path` (the runtime connects to it during create);
     // else pipes, stdin a pipe only with open_stdin (/dev/null otherwise).

@@ -1,10 +1,12 @@
 #include "user_lookup.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <optional>
 #include <sstream>
 
@@ -122,6 +124,27 @@ ResolvedUser resolve_user(int rootfs_fd, const std::string& spec) {
                 if (m == user_name) r.additional_gids.push_back(*gid);
         }
     return r;
+}
+
+void make_dirs_in_root(int rootfs_fd, const std::string& path) {
+    UniqueFd current(::fcntl(rootfs_fd, F_DUPFD_CLOEXEC, 0));
+    size_t start = 0;
+    while (start < path.size()) {
+        size_t slash = path.find('/', start);
+        std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        start = slash == std::string::npos ? path.size() : slash + 1;
+        if (part.empty() || part == ".") continue;
+        if (part == "..") throw Error("working directory " + path + ": \"..\" is not allowed");
+        if (::mkdirat(current.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
+            throw_errno("create working directory " + path);
+        open_how how{};
+        how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        UniqueFd next(static_cast<int>(
+            ::syscall(SYS_openat2, current.get(), part.c_str(), &how, sizeof how)));
+        if (!next) throw_errno("open working directory " + path + " at " + part);
+        current = std::move(next);
+    }
 }
 
 }  // namespace berth::engine

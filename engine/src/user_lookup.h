@@ -21,4 +21,8 @@ struct ResolvedUser {
 // (the gid then defaults to the passwd entry's, or 0). Throws naming what is missing.
 ResolvedUser resolve_user(int rootfs_fd, const std::string& spec);
 
+// docker creates a missing WorkingDir: each component is made and opened below the rootfs
+// fd (RESOLVE_IN_ROOT), so a symlink in the image can never point the mkdir at the host.
+void make_dirs_in_root(int rootfs_fd, const std::string& path);
+
 }  // namespace berth::engine

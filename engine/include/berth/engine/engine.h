@@ -44,6 +44,7 @@ struct CreateRequest {
 // What `run` attaches to the container: the client's own fds, handed to the monitor.
 struct AttachFds {
     int in = -1, out = -1, err = -1;
+    unsigned rows = 0, cols = 0;  // the client's terminal size, set on the pty before start
 };
 
 // The attached client's end of a running monitor: signals and window sizes go to it, the
@@ -73,7 +74,7 @@ class Engine {
     ContainerStore& containers() { return containers_; }
     images::Store& images();
 
-    // The program that runs `container-monitor ID` (default: this very binary).
+    // The berth-monitor program (default: the one next to the running binary).
     void set_monitor_binary(std::string path) { monitor_binary_ = std::move(path); }
 
     // Records a new container (pulling its image if the store does not have it) and holds
@@ -104,7 +105,7 @@ class Engine {
 
     ContainerStore containers_;
     std::unique_ptr<images::Store> images_;
-    std::string monitor_binary_ = "/proc/self/exe";
+    std::string monitor_binary_;
 };
 
 // Liveness of a recorded process: pid plus its start time (never a recycled pid).

@@ -21,7 +21,12 @@ std::optional<VolumeSpec> spec_for(const ContainerRecord& record, const MountPoi
 }  // namespace
 
 MountPoint parse_volume_flag(const ContainerStore& store, const std::string& text) {
-    VolumeSpec spec = parse_volume_spec(text);
+    VolumeSpec spec;
+    try {
+        spec = parse_volume_spec(text);
+    } catch (const Error& e) {
+        throw Error(std::string("invalid -v: ") + e.what());  // names the flag, as docker does
+    }
     ResolvedMount m = VolumeStore(store.root()).resolve(spec);
     MountPoint p;
     p.type = m.type;

@@ -31,5 +31,7 @@ void add_container_commands(CLI::App& app, GlobalFlags& globals, Action& action,
 // --max-layer-size SIZE ("64GiB", "8M"...): decompressed bytes per layer before it is a bomb.
 void add_max_layer_size(CLI::App& cmd, uint64_t& bytes);
 void add_volume_commands(CLI::App& app, GlobalFlags& globals, Action& action);
+// cp stats top rename pause unpause, container prune.
+void add_container_extras(CLI::App& app, GlobalFlags& globals, Action& action);
 
 }  // namespace berth::cli

@@ -73,6 +73,8 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open");
     cmd->add_flag("-t,--tty", f.tty, "allocate a pty");
     cmd->add_flag("--insecure", f.insecure, "pull over plain http if the image is missing");
+    // One value per occurrence (-v a -v b): a list option must not swallow IMAGE and COMMAND.
+    for (CLI::Option* option : cmd->get_options()) option->allow_extra_args(false);
     // IMAGE and everything after it are the container's, not ours: `run img sh -c 'x'`.
     cmd->prefix_command();
 }

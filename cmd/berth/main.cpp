@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     add_container_commands(app, globals, action, argc, argv);
     add_diff_commit_commands(app, globals, action);
     add_volume_commands(app, globals, action);
+    add_container_extras(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -125,8 +125,10 @@ std::string Engine::create(const CreateRequest& req) {
     r.lower_dirs = images::image_lowers(*images_, image);
     containers_.create(r);
     try {
+        acquire_volumes(containers_, r);
         images_->add_hold(r.id, image);
     } catch (...) {
+        release_volumes(containers_, r.id, true);
         containers_.remove(r.id);
         throw;
     }

@@ -14,6 +14,7 @@
 #include "berth/engine/engine.h"
 #include "berth/images/store.h"
 #include "berth/runtime/runtime.h"
+#include "mounts.h"
 #include "network_setup.h"
 #include "rootfs.h"
 
@@ -254,7 +255,7 @@ void Engine::stop(const std::string& id, std::optional<int> timeout) {
     reap_orphan(id, st);
 }
 
-void Engine::remove(const std::string& id, bool force, bool /*volumes*/) {
+void Engine::remove(const std::string& id, bool force, bool volumes) {
     ContainerRecord record = containers_.load(id);
     RunState st = state(id);
     if (is_active(st.status) || process_alive(st.monitor_pid, st.monitor_start_time)) {
@@ -276,6 +277,7 @@ void Engine::remove(const std::string& id, bool force, bool /*volumes*/) {
         unmount_rootfs_if_mounted(containers_, id);
     }
     images_->release_hold(id);
+    release_volumes(containers_, id, volumes);
     containers_.remove(id);
 }
 

@@ -23,6 +23,7 @@
 #include "berth/runtime/runtime.h"
 #include "bundle.h"
 #include "monitor_io.h"
+#include "mounts.h"
 #include "network_setup.h"
 #include "restart_policy.h"
 #include "rootfs.h"
@@ -242,7 +243,10 @@ void Monitor::prepare_bundle() {
 
 int Monitor::run_once(bool first) {
     start_error_.clear();
-    if (!rootfs_) rootfs_.emplace(mount_rootfs(store_, record_));
+    if (!rootfs_) {
+        rootfs_.emplace(mount_rootfs(store_, record_));
+        populate_volumes(store_, record_);
+    }
     prepare_bundle();
     ::mkdir(store_.run_dir(id_).c_str(), 0700);
     ContainerStdio stdio = ContainerStdio::prepare(record_.config.tty, record_.config.open_stdin,
@@ -390,6 +394,7 @@ int Monitor::run() {
     if (record_.host_config.auto_remove) {
         try {
             images::Store(store_.root()).release_hold(id_);
+            release_volumes(store_, id_, true);  // docker: --rm takes anonymous volumes along
             store_.remove(id_);
         } catch (const std::exception&) {
         }

@@ -8,7 +8,14 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 RUNTIME=$PWD/build/bin/berth-runtime
 WORK=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+BERTH="$PWD/build/bin/berth --root $WORK/store"
+NET="demo-$$"
+cleanup() {  # containers and the network first: their mounts and links live under $WORK
+    $BERTH rm -f demo-web demo-client >/dev/null 2>&1 || true
+    $BERTH network rm "$NET" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 bash rootfs-fixtures/busybox-rootfs.sh "$WORK/bundle/rootfs" 2>/dev/null
 "$RUNTIME" spec --bundle "$WORK/bundle"
 # The default spec runs "sh"; show the container's own view instead.
@@ -31,3 +38,12 @@ cp "$WORK/bundle/config.orig" "$WORK/bundle/config.json"
 set_args '["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 \& done; echo started"]'
 sed -z -i 's|"linux": {|"linux": {\n    "resources": {"pids": {"limit": 5}},|' "$WORK/bundle/config.json"
 "$RUNTIME" --root "$WORK/state" run --bundle "$WORK/bundle" "demo-limits-$$" || true
+
+echo "== berth run: a container from the loaded image, as docker run would"
+$BERTH run --rm --memory 64m berth-fixtures/busybox:1 sh -c 'echo "hello from $(hostname), memory limit $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"'
+echo "== a network: two containers that reach each other by name (bridge + veth, nftables, berth-dns)"
+$BERTH network create "$NET" >/dev/null
+$BERTH run -d --name demo-web --network "$NET" berth-fixtures/busybox:1 sleep 300 >/dev/null
+$BERTH run --name demo-client --network "$NET" berth-fixtures/busybox:1 sh -c 'nslookup demo-web | tail -2; ping -c 1 -W 2 demo-web | head -2'
+$BERTH ps -a
+$BERTH inspect --format '{{.State.Status}} pid {{.State.Pid}}' demo-web

@@ -65,7 +65,8 @@ class RemoteBlobStream : public ByteStream {
         std::string sink_error;
         uint64_t sent = 0;
         try {
-            HttpClient http(!insecure);
+            (void)insecure;  // the registry client carries the TLS settings (--insecure, certs.d)
+            HttpClient http(client.tls());
             HttpClient::Sink sink = [&](const char* data, size_t size) {
                 sent += size;
                 if (sent > static_cast<uint64_t>(size_)) {

@@ -219,7 +219,7 @@ expect_eq "$(printf 'echo from-stdin\nexit 4\n' | B run --rm -i $IMAGE sh; echo 
     "from-stdin
 rc=4" "run -i reads stdin"
 TTY_ID=$(B run -d $IMAGE sleep 1000)
-expect_eq "$(script -qec "stty rows 20 cols 50; $BIN/berth --root $ROOT --runroot $RUN exec -t $TTY_ID sh -c 'tty; stty size'" /dev/null | tr -d '\r')" \
+expect_eq "$(script -qec "stty rows 20 cols 50; $BIN/berth --root $ROOT --runroot $RUN exec -t $TTY_ID sh -c 'sleep 0.3; tty; stty size'" /dev/null | tr -d '\r')" \
     "/dev/pts/0
 20 50" "exec -t"
 B rm -f "$TTY_ID" >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# unpack.sh [--runs N] [--markdown FILE] [--files N] [--seed S]
+# unpack.sh [--runs N] [--markdown FILE] [--files N] [--seed S] [--keep DIR]
 #
 # Unpack benchmark of berth against the usual peers, on ONE large gzip layer:
 #
@@ -28,6 +28,9 @@
 # each round, with the order flipped every round; the table reports medians of N runs (default
 # 3) and the ratio of the medians. Wall time from bash's $EPOCHREALTIME around the command.
 #
+# --keep DIR: move the generated layer.tar.gz and one-layer OCI layout/ into DIR at the end
+# (for bench/unpack_ab.sh before/after comparisons).
+#
 # Needs root (tar/umoci restore owners), python3, GNU tar, gzip, skopeo, umoci,
 # docker-registry (for B), and a built berth: BERTH=path (default: <repo>/build/bin/berth).
 # Disk: ~10 GB under ${TMPDIR:-/var/tmp} for the default sizes, all removed at exit (with
@@ -43,6 +46,7 @@ RUNS=3
 MARKDOWN=
 NFILES=27000
 SEED=1
+KEEP=
 CMDLINE="bench/unpack.sh $*"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-2}"; }
@@ -52,6 +56,7 @@ while [[ $# -gt 0 ]]; do
         --markdown) MARKDOWN=$2; shift 2 ;;
         --files) NFILES=$2; shift 2 ;;
         --seed) SEED=$2; shift 2 ;;
+        --keep) KEEP=$(realpath -m -- "$2"); shift 2 ;;
         -h|--help) usage 0 ;;
         *) usage ;;
     esac
@@ -71,6 +76,9 @@ cleanup() {
     local rc=$?
     if [[ -f $REG/registry.pid ]]; then
         bash "$REPO/rootfs-fixtures/registry.sh" stop "$REG" || true
+    fi
+    if [[ -n $KEEP && -d $WORK/layout ]]; then
+        mkdir -p "$KEEP" && mv -- "$WORK/layer.tar.gz" "$WORK/layout" "$KEEP/" || true
     fi
     rm -rf -- "$WORK"
     exit $rc

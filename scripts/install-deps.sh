@@ -20,6 +20,8 @@ TEST+=(dnsmasq bind9-dnsutils)
 BENCH=(crun runc time util-linux umoci)
 # bench/dns.sh: dnsperf drives berth-dns and dnsmasq (the peer) alike.
 BENCH+=(dnsperf dnsmasq)
+# bench/netsetup.sh: podman's network backend, and bc for its arithmetic.
+BENCH+=(netavark bc)
 missing=()
 for pkg in "${BUILD[@]}" "${TEST[@]}" "${BENCH[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

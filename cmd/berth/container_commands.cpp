@@ -18,8 +18,7 @@ int container_action(const std::function<int()>& body) {
     }
 }
 
-void add_container_commands(CLI::App& app, GlobalFlags& g, Action& action, int argc,
-                            char** argv) {
+void add_container_commands(CLI::App& app, GlobalFlags& g, Action& action, int argc, char** argv) {
     add_run_commands(app, g, action);
     add_lifecycle_verbs(app, g, action);
     add_query_verbs(app, g, action);

@@ -51,9 +51,8 @@ void add_lifecycle_verbs(CLI::App& app, GlobalFlags& g, Action& action) {
     refs(start);
     start->callback([&, f] {
         action = [&g, f] {
-            return for_each(g, *f, [](engine::Engine& e, const std::string& id) {
-                e.start(id, nullptr);
-            });
+            return for_each(g, *f,
+                            [](engine::Engine& e, const std::string& id) { e.start(id, nullptr); });
         };
     });
 
@@ -91,9 +90,8 @@ void add_lifecycle_verbs(CLI::App& app, GlobalFlags& g, Action& action) {
                 return 0;
             });
             if (rc) return rc;
-            return for_each(g, *f, [sig](engine::Engine& e, const std::string& id) {
-                e.kill(id, sig);
-            });
+            return for_each(g, *f,
+                            [sig](engine::Engine& e, const std::string& id) { e.kill(id, sig); });
         };
     });
 

@@ -135,7 +135,8 @@ int inspect(const GlobalFlags& g, const QueryFlags& f) {
     } else {
         for (const json& doc : out) {
             int code = container_action([&] {
-                std::cout << (f.format == "json" ? doc.dump(4) : engine::apply_format(doc, f.format))
+                std::cout << (f.format == "json" ? doc.dump(4)
+                                                 : engine::apply_format(doc, f.format))
                           << "\n";
                 return 0;
             });
@@ -159,27 +160,24 @@ void add_query_verbs(CLI::App& app, GlobalFlags& g, Action& action) {
     ps_cmd->add_flag("-a,--all", f->all, "also the ones not running");
     ps_cmd->add_flag("-q,--quiet", f->quiet, "only IDs");
     ps_cmd->add_option("--format", f->format, "table, json (one object per line) or a template");
-    ps_cmd->callback([&, f] {
-        action = [&g, f] { return container_action([&] { return ps(g, *f); }); };
-    });
+    ps_cmd->callback(
+        [&, f] { action = [&g, f] { return container_action([&] { return ps(g, *f); }); }; });
 
     CLI::App* insp = app.add_subcommand("inspect", "JSON of containers and images");
     insp->add_option("NAME", f->refs, "container or image: name, ID or unique ID prefix")
         ->required();
     insp->add_option("--type", f->type, "container or image");
     insp->add_option("-f,--format", f->format, "a {{.Field.Path}} template, or json");
-    insp->callback([&, f] {
-        action = [&g, f] { return container_action([&] { return inspect(g, *f); }); };
-    });
+    insp->callback(
+        [&, f] { action = [&g, f] { return container_action([&] { return inspect(g, *f); }); }; });
 
     CLI::App* logs_cmd = app.add_subcommand("logs", "a container's output");
     logs_cmd->add_option("CONTAINER", f->refs, "name, ID or unique ID prefix")->required();
     logs_cmd->add_flag("-f,--follow", f->logs.follow, "keep printing until the container stops");
     logs_cmd->add_option("-n,--tail", f->logs.tail, "only the last N lines");
     logs_cmd->add_flag("-t,--timestamps", f->logs.timestamps, "prefix each line with its time");
-    logs_cmd->callback([&, f] {
-        action = [&g, f] { return container_action([&] { return logs(g, *f); }); };
-    });
+    logs_cmd->callback(
+        [&, f] { action = [&g, f] { return container_action([&] { return logs(g, *f); }); }; });
 }
 
 }  // namespace berth::cli

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 
+#include "berth/netns/network.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/logs.h"
 #include "berth/runtime/runtime.h"
@@ -22,11 +23,12 @@ namespace {
 struct RunFlags {
     bool detach = false, interactive = false, tty = false, remove = false, read_only = false;
     bool insecure = false;
-    std::string name, workdir, user, entrypoint, hostname, memory, memory_swap, restart = "no",
-                                                                 network = "none", stop_signal;
+    std::string name, workdir, user, entrypoint, hostname, memory, memory_swap,
+        restart = "no", network = "none", stop_signal;
     bool entrypoint_set = false;
     std::vector<std::string> env, env_files, volumes, tmpfs, cap_add, cap_drop, security_opt,
-        labels, log_opts;
+        labels, log_opts, publish, dns, network_aliases;
+    std::string ip;
     double cpus = 0;
     int64_t pids_limit = 0;
     int stop_timeout = -1;
@@ -35,9 +37,11 @@ struct RunFlags {
 void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->set_help_flag("--help", "print this help");  // -h is --hostname, as in docker
     cmd->add_option("--name", f.name, "container name");
-    cmd->add_option("-e,--env", f.env, "K=V (K alone: the value from this environment)")->allow_extra_args(false);
+    cmd->add_option("-e,--env", f.env, "K=V (K alone: the value from this environment)")
+        ->allow_extra_args(false);
     cmd->add_option("--env-file", f.env_files, "file of K=V lines")->allow_extra_args(false);
-    cmd->add_option("-v,--volume", f.volumes, "HOST:CTR[:ro|rw] or VOLUME:CTR[:ro|rw]")->allow_extra_args(false);
+    cmd->add_option("-v,--volume", f.volumes, "HOST:CTR[:ro|rw] or VOLUME:CTR[:ro|rw]")
+        ->allow_extra_args(false);
     cmd->add_option("--tmpfs", f.tmpfs, "PATH[:options]")->allow_extra_args(false);
     cmd->add_option("-w,--workdir", f.workdir, "working directory in the container");
     cmd->add_option("-u,--user", f.user, "USER[:GROUP] (names from the image's /etc/passwd)");
@@ -49,12 +53,19 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--cpus", f.cpus, "CPUs (e.g. 0.5)");
     cmd->add_option("--pids-limit", f.pids_limit, "maximum number of processes");
     cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
-    cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")->allow_extra_args(false);
-    cmd->add_option("--security-opt", f.security_opt,
-                    "seccomp=FILE|unconfined, no-new-privileges")->allow_extra_args(false);
+    cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")
+        ->allow_extra_args(false);
+    cmd->add_option("--security-opt", f.security_opt, "seccomp=FILE|unconfined, no-new-privileges")
+        ->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
-    cmd->add_option("--network,--net", f.network, "none or host");
+    cmd->add_option("--network,--net", f.network, "none, host, bridge or a network's name");
+    cmd->add_option("-p,--publish", f.publish, "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]")
+        ->allow_extra_args(false);
+    cmd->add_option("--ip", f.ip, "the container's IPv4 address on the network");
+    cmd->add_option("--network-alias", f.network_aliases, "another DNS name on the network")
+        ->allow_extra_args(false);
+    cmd->add_option("--dns", f.dns, "DNS server (replaces the network's)")->allow_extra_args(false);
     cmd->add_option("-l,--label", f.labels, "K=V")->allow_extra_args(false);
     cmd->add_option("--stop-signal", f.stop_signal, "signal for stop (default: the image's)");
     cmd->add_option("--stop-timeout", f.stop_timeout, "seconds before stop kills");
@@ -62,6 +73,8 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open");
     cmd->add_flag("-t,--tty", f.tty, "allocate a pty");
     cmd->add_flag("--insecure", f.insecure, "pull over plain http if the image is missing");
+    // One value per occurrence (-v a -v b): a list option must not swallow IMAGE and COMMAND.
+    for (CLI::Option* option : cmd->get_options()) option->allow_extra_args(false);
     // IMAGE and everything after it are the container's, not ours: `run img sh -c 'x'`.
     cmd->prefix_command();
 }
@@ -147,9 +160,20 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     h.auto_remove = f.remove;
     h.restart_policy = engine::parse_restart_policy(f.restart);
     h.network_mode = f.network;
+    h.port_bindings = f.publish;
+    h.dns = f.dns;
+    h.network_aliases = f.network_aliases;
+    h.ipv4_address = f.ip;
+    if ((!f.publish.empty() || !f.ip.empty() || !f.network_aliases.empty()) &&
+        (f.network == "none" || f.network == "host"))
+        throw Error("-p, --ip and --network-alias need a network (--network NAME)");
+    for (const auto& p : f.publish) netns::PortMapping::parse(p);  // one-line error now
+    if (!f.ip.empty()) netns::Ipv4::parse(f.ip);
+    for (const auto& d : f.dns) netns::Ipv4::parse(d);
     for (const std::string& o : f.log_opts) {
         auto [k, v] = split_kv(o, "--log-opt");
-        if (k == "max-size") engine::parse_size(v);
+        if (k == "max-size")
+            engine::parse_size(v);
         else if (k == "max-file") {
             if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v == "0")
                 throw Error("--log-opt max-file=" + v + ": must be a number >= 1");
@@ -166,8 +190,8 @@ class RawTerminal {
   public:
     RawTerminal(bool tty, bool interactive) {
         fd_ = interactive && ::isatty(STDIN_FILENO) ? STDIN_FILENO
-              : ::isatty(STDOUT_FILENO)            ? STDOUT_FILENO
-                                                   : -1;
+              : ::isatty(STDOUT_FILENO)             ? STDOUT_FILENO
+                                                    : -1;
         if (!tty || fd_ < 0 || ::tcgetattr(fd_, &saved_) != 0) return;
         termios raw = saved_;
         if (fd_ == STDIN_FILENO)
@@ -239,8 +263,7 @@ int attach_and_wait(engine::Engine& eng, const std::string& id, const RunFlags& 
     return code;
 }
 
-int run(const GlobalFlags& g, const RunFlags& f, const std::vector<std::string>& rest,
-        bool start) {
+int run(const GlobalFlags& g, const RunFlags& f, const std::vector<std::string>& rest, bool start) {
     engine::Engine eng(g.root, g.run_root);
     std::string id = eng.create(build_request(f, rest));
     if (!start) {

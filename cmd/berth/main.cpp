@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
     add_login_commands(app, globals, action);
     add_network_commands(app, globals, action);
     add_container_commands(app, globals, action, argc, argv);
+    add_diff_commit_commands(app, globals, action);
     add_volume_commands(app, globals, action);
+    add_container_extras(app, globals, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -3,7 +3,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "berth/engine/container_store.h"
 #include "berth/error.h"
+#include "berth/file_io.h"
+#include "berth/netns/container_network.h"
+#include "berth/netns/namespace.h"
 #include "berth/netns/networks.h"
 #include "commands.h"
 
@@ -14,7 +18,8 @@ struct NetworkFlags {
     netns::CreateRequest create;
     std::string subnet, gateway, ip_range;
     std::vector<std::string> opts, labels, names;
-    std::string driver = "bridge";
+    std::string driver = "bridge", ip;
+    std::vector<std::string> aliases;
     bool quiet = false, force = false;
 };
 
@@ -85,6 +90,32 @@ int remove(const GlobalFlags& g, const NetworkFlags& f) {
     return status;
 }
 
+// connect/disconnect act on a running container's namespace; inspect's NetworkSettings
+// follow.
+int connect(const GlobalFlags& g, const NetworkFlags& f, bool attach) {
+    engine::ContainerStore store(g.root, g.run_root);
+    std::string id = store.resolve(f.names.at(1));
+    engine::ContainerRecord record = store.load(id);
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    if (attach) {
+        if (!netns::is_netns_mount(networks.netns_path(id)))
+            throw Error("container " + record.name + " is not running on a network");
+        netns::AttachRequest request;
+        request.container_id = id;
+        request.container_name = record.name;
+        request.network = f.names.at(0);
+        if (!f.ip.empty()) request.ip = netns::Ipv4::parse(f.ip);
+        request.aliases = f.aliases;
+        networks.attach(request);
+    } else if (!networks.detach(id, f.names.at(0))) {
+        throw Error("container " + record.name + " is not connected to network " + f.names[0]);
+    }
+    std::string settings = store.dir(id) + "/network-settings.json";
+    if (path_exists(settings))
+        write_file_atomic(settings, netns::network_settings(networks, id).dump(), 0644);
+    return 0;
+}
+
 int prune(const GlobalFlags& g) {
     netns::Networks networks(netns::NetworksConfig::for_root(g.root));
     auto removed = networks.prune();
@@ -133,6 +164,20 @@ void add_network_commands(CLI::App& app, GlobalFlags& globals, Action& action) {
     rm->add_option("names", flags->names, "network names or ids")->required();
     rm->callback([&globals, &action, flags] {
         action = [&globals, flags] { return remove(globals, *flags); };
+    });
+
+    CLI::App* conn = network->add_subcommand("connect", "connect a running container");
+    conn->add_option("--ip", flags->ip, "IPv4 address on the network");
+    conn->add_option("--alias", flags->aliases, "another DNS name on the network");
+    conn->add_option("args", flags->names, "NETWORK CONTAINER")->required()->expected(2);
+    conn->callback([&globals, &action, flags] {
+        action = [&globals, flags] { return connect(globals, *flags, true); };
+    });
+    CLI::App* disc = network->add_subcommand("disconnect", "disconnect a container");
+    disc->add_flag("-f,--force", flags->force, "accepted (berth always forces)");
+    disc->add_option("args", flags->names, "NETWORK CONTAINER")->required()->expected(2);
+    disc->callback([&globals, &action, flags] {
+        action = [&globals, flags] { return connect(globals, *flags, false); };
     });
 
     CLI::App* prune_cmd = network->add_subcommand("prune", "remove every unused network");

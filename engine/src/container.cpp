@@ -85,6 +85,10 @@ json host_json(const HostConfig& h) {
              {{"Name", h.restart_policy.name},
               {"MaximumRetryCount", h.restart_policy.maximum_retry_count}}},
             {"NetworkMode", h.network_mode},
+            {"Dns", h.dns},
+            {"BerthPublish", h.port_bindings},
+            {"BerthNetworkAliases", h.network_aliases},
+            {"BerthIPv4Address", h.ipv4_address},
             {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}}};
 }
 
@@ -107,9 +111,12 @@ HostConfig host_from(const json& j) {
         h.restart_policy.maximum_retry_count = j["RestartPolicy"].value("MaximumRetryCount", 0);
     }
     h.network_mode = j.value("NetworkMode", "none");
+    h.dns = j.value("Dns", std::vector<std::string>{});
+    h.port_bindings = j.value("BerthPublish", std::vector<std::string>{});
+    h.network_aliases = j.value("BerthNetworkAliases", std::vector<std::string>{});
+    h.ipv4_address = j.value("BerthIPv4Address", "");
     if (j.contains("LogConfig"))
-        h.log_options =
-            j["LogConfig"].value("Config", std::map<std::string, std::string>{});
+        h.log_options = j["LogConfig"].value("Config", std::map<std::string, std::string>{});
     return h;
 }
 
@@ -204,8 +211,7 @@ std::string now_rfc3339_nano() {
 double parse_rfc3339(const std::string& text) {
     tm t{};
     int year, mon, day, hour, min, sec;
-    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &year, &mon, &day, &hour, &min, &sec) !=
-            6 ||
+    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &year, &mon, &day, &hour, &min, &sec) != 6 ||
         year < 1970)
         return 0;
     t.tm_year = year - 1900;

@@ -55,9 +55,11 @@ std::string random_id() {
 
 // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+
 void check_name(const std::string& name) {
-    bool ok = !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
+    bool ok =
+        !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
     for (char c : name)
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+        ok =
+            ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
     if (!ok)
         throw Error("invalid container name \"" + name +
                     "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
@@ -65,11 +67,12 @@ void check_name(const std::string& name) {
 
 // Readable names like docker's, from two short lists (an ID suffix breaks any collision).
 std::string generated_name(const std::string& id, int attempt) {
-    static const char* adjectives[] = {"brave", "calm", "eager", "fond", "keen", "lucid",
+    static const char* adjectives[] = {"brave", "calm",   "eager", "fond",  "keen",   "lucid",
                                        "merry", "nimble", "quiet", "sharp", "steady", "witty"};
     static const char* nouns[] = {"anchor", "buoy", "cove", "dock", "harbor", "keel",
-                                  "mast", "pier", "quay", "reef", "sail", "tide"};
-    unsigned a = std::stoul(id.substr(0, 4), nullptr, 16), b = std::stoul(id.substr(4, 4), nullptr, 16);
+                                  "mast",   "pier", "quay", "reef", "sail",   "tide"};
+    unsigned a = std::stoul(id.substr(0, 4), nullptr, 16),
+             b = std::stoul(id.substr(4, 4), nullptr, 16);
     std::string name = adjectives[a % 12];
     name += '_';
     name += nouns[b % 12];

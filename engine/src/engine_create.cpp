@@ -36,7 +36,8 @@ images::ImageRecord find_or_pull(images::Store& store, const std::string& ref, b
 // The image config's "config" object (docker's container config of the image).
 json image_config(const images::Store& store, const images::ImageRecord& image) {
     auto doc = json::parse(store.read_blob(image.id), nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) throw Error("image " + image.id.str() + ": config is not JSON");
+    if (doc.is_discarded() || !doc.is_object())
+        throw Error("image " + image.id.str() + ": config is not JSON");
     json c = doc.value("config", json::object());
     return c.is_object() ? c : json::object();
 }
@@ -76,7 +77,7 @@ ContainerConfig merged_config(const CreateRequest& req, const json& ic) {
     return c;
 }
 
-void validate_host_config(HostConfig& h) {
+void validate_host_config(HostConfig& h, const std::string& root) {
     if (h.memory != 0 && h.memory < 6 * 1024 * 1024)
         throw Error("--memory " + std::to_string(h.memory) +
                     ": minimum memory limit allowed is 6MB");
@@ -85,7 +86,7 @@ void validate_host_config(HostConfig& h) {
     if (h.nano_cpus < 0) throw Error("--cpus must be positive");
     for (std::string& c : h.cap_add) c = normalize_capability(c);
     for (std::string& c : h.cap_drop) c = normalize_capability(c);
-    validate_network_mode(h.network_mode);
+    validate_network_mode(h.network_mode, root);
     if (h.auto_remove && h.restart_policy.name != "no")
         throw Error("conflicting options: --restart and --rm");
 }
@@ -103,7 +104,7 @@ images::Store& Engine::images() {
 
 std::string Engine::create(const CreateRequest& req) {
     HostConfig host = req.host;
-    validate_host_config(host);
+    validate_host_config(host, containers_.root());
     images::ImageRecord image = find_or_pull(*images_, req.image, req.pull_insecure);
     ContainerRecord r;
     r.name = req.name;
@@ -124,8 +125,10 @@ std::string Engine::create(const CreateRequest& req) {
     r.lower_dirs = images::image_lowers(*images_, image);
     containers_.create(r);
     try {
+        acquire_volumes(containers_, r);
         images_->add_hold(r.id, image);
     } catch (...) {
+        release_volumes(containers_, r.id, true);
         containers_.remove(r.id);
         throw;
     }
@@ -140,8 +143,9 @@ RunState Engine::state(const std::string& id) const {
     if (container) {
         st.status = "running";
         if (!monitor)
-            st.error = "the container's monitor exited: its output is no longer logged and its "
-                       "restart policy no longer applies";
+            st.error =
+                "the container's monitor exited: its output is no longer logged and its "
+                "restart policy no longer applies";
         return st;
     }
     if (monitor) {

@@ -14,6 +14,7 @@
 #include "berth/engine/engine.h"
 #include "berth/images/store.h"
 #include "berth/runtime/runtime.h"
+#include "mounts.h"
 #include "network_setup.h"
 #include "rootfs.h"
 
@@ -105,12 +106,12 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         throw_errno("socketpair for the monitor");
     UniqueFd client(pair[0]), monitor_end(pair[1]);
 
-    std::vector<std::string> args = {"berth-monitor", "--root", containers_.root(),
-                                     "--runroot", containers_.run_root()};
+    std::vector<std::string> args = {"berth-monitor", "--root", containers_.root(), "--runroot",
+                                     containers_.run_root()};
     if (attach) args.push_back("--attach");
     if (attach && attach->rows && attach->cols)
-        args.insert(args.end(), {"--size", std::to_string(attach->rows) + "x" +
-                                               std::to_string(attach->cols)});
+        args.insert(args.end(),
+                    {"--size", std::to_string(attach->rows) + "x" + std::to_string(attach->cols)});
     args.push_back(id);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -124,6 +125,8 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
         binary = path.substr(0, path.rfind('/') + 1) + "berth-monitor";
     }
     if (::access(binary.c_str(), X_OK) != 0) throw_errno("monitor " + binary);
+    // The monitor runs berth-netns (installed beside it) for named networks.
+    ::setenv("BERTH_NETNS_HELPER", (binary.substr(0, binary.rfind('/') + 1) + "berth-netns").c_str(), 0);
     UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw_errno("open /dev/null");
     int fds[4] = {attach && attach->in >= 0 ? attach->in : null_fd.get(),
@@ -157,7 +160,8 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
     for (;;) {
         ssize_t n = ::recv(client.get(), &c, 1, 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw Error("container " + record.name + ": the monitor exited before it started");
+        if (n <= 0)
+            throw Error("container " + record.name + ": the monitor exited before it started");
         if (c == '\n') break;
         line += c;
     }
@@ -251,7 +255,7 @@ void Engine::stop(const std::string& id, std::optional<int> timeout) {
     reap_orphan(id, st);
 }
 
-void Engine::remove(const std::string& id, bool force, bool /*volumes*/) {
+void Engine::remove(const std::string& id, bool force, bool volumes) {
     ContainerRecord record = containers_.load(id);
     RunState st = state(id);
     if (is_active(st.status) || process_alive(st.monitor_pid, st.monitor_start_time)) {
@@ -273,6 +277,7 @@ void Engine::remove(const std::string& id, bool force, bool /*volumes*/) {
         unmount_rootfs_if_mounted(containers_, id);
     }
     images_->release_hold(id);
+    release_volumes(containers_, id, volumes);
     containers_.remove(id);
 }
 

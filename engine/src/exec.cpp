@@ -24,7 +24,13 @@ namespace {
 class PtyProxy {
   public:
     PtyProxy(ContainerStdio& stdio, bool interactive) : stdio_(stdio), interactive_(interactive) {
+        // The thread must not take signals meant for the runtime's signalfd (SIGCHLD of the
+        // exec'd process above all): it starts with every signal blocked.
+        sigset_t all, saved;
+        sigfillset(&all);
+        ::pthread_sigmask(SIG_BLOCK, &all, &saved);
         thread_ = std::thread([this] { run(); });
+        ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     }
     ~PtyProxy() {
         done_ = true;
@@ -55,8 +61,10 @@ class PtyProxy {
             }
             if (p[1].revents) {
                 ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-                if (n <= 0) in_open = false;
-                else write_fully(master, buf, static_cast<size_t>(n));
+                if (n <= 0)
+                    in_open = false;
+                else
+                    write_fully(master, buf, static_cast<size_t>(n));
             }
         }
     }
@@ -72,8 +80,7 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
     ContainerStore& store = engine.containers();
     RunState st = engine.state(id);
     ContainerRecord record = store.load(id);
-    if (st.status != "running")
-        throw Error("container " + record.name + " is not running");
+    if (st.status != "running") throw Error("container " + record.name + " is not running");
     runtime::ExecOptions options;
     options.args = req.args;
     options.env = req.env;
@@ -102,8 +109,8 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
     // post-processing off so "\r\n" does not gain a second "\r".
     termios saved{};
     int term_fd = req.interactive && ::isatty(STDIN_FILENO) ? STDIN_FILENO
-                  : ::isatty(STDOUT_FILENO)                ? STDOUT_FILENO
-                                                           : -1;
+                  : ::isatty(STDOUT_FILENO)                 ? STDOUT_FILENO
+                                                            : -1;
     bool raw = term_fd >= 0 && ::tcgetattr(term_fd, &saved) == 0;
     if (raw) {
         termios t = saved;

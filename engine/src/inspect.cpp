@@ -1,5 +1,6 @@
 #include "berth/engine/inspect.h"
 
+#include "berth/engine/container_ops.h"
 #include "berth/engine/engine.h"
 #include "network_setup.h"
 
@@ -12,6 +13,7 @@ json inspect_container(Engine& engine, const std::string& id) {
     ContainerRecord r = store.load(id);
     RunState st = engine.state(id);
     bool running = st.status == "running";
+    bool paused = running && container_paused(store, id);
     json record = r.to_json();
     std::string lower;
     for (auto it = r.lower_dirs.rbegin(); it != r.lower_dirs.rend(); ++it)
@@ -36,9 +38,9 @@ json inspect_container(Engine& engine, const std::string& id) {
             {"Path", r.path},
             {"Args", r.args},
             {"State",
-             {{"Status", st.status},
+             {{"Status", paused ? "paused" : st.status},
               {"Running", running},
-              {"Paused", false},
+              {"Paused", paused},
               {"Restarting", st.status == "restarting"},
               {"OOMKilled", st.oom_killed},
               {"Dead", st.status == "dead"},
@@ -62,7 +64,7 @@ json inspect_container(Engine& engine, const std::string& id) {
             {"Config", record["Config"]},
             {"HostConfig", record["HostConfig"]},
             {"Mounts", mounts},
-            {"NetworkSettings", idle_network_settings(r)},
+            {"NetworkSettings", network_settings(store, r)},
             {"GraphDriver",
              {{"Name", "overlay"},
               {"Data",
@@ -90,7 +92,8 @@ std::string apply_format(const json& doc, const std::string& format) {
         bool as_json = expr.rfind("json ", 0) == 0;
         if (as_json) expr = expr.substr(5);
         while (!expr.empty() && expr.front() == ' ') expr.erase(0, 1);
-        if (expr.empty() || expr[0] != '.') throw Error("format: unsupported expression {{" + expr + "}}");
+        if (expr.empty() || expr[0] != '.')
+            throw Error("format: unsupported expression {{" + expr + "}}");
         const json* node = &doc;
         size_t start = 1;
         while (start < expr.size()) {

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
@@ -28,17 +29,23 @@ void write_all(int fd, const std::string& s) {
 
 uint64_t parse_size(const std::string& text) {
     if (text.empty()) throw Error("invalid size \"\"");
-    size_t digits = text.find_first_not_of("0123456789");
+    size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
     if (digits == 0 || digits + 2 < text.size() || digits > 15)
         throw Error("invalid size \"" + text + "\" (use e.g. 64m, 512k, 1g)");
     uint64_t v = std::stoull(text.substr(0, digits));
-    std::string unit = digits == std::string::npos ? "" : text.substr(digits);
+    std::string unit = text.substr(digits);
     if (unit.size() == 2 && (unit[1] == 'b' || unit[1] == 'B')) unit.pop_back();
     if (unit.empty() || unit == "b" || unit == "B") return v;
     switch (unit[0]) {
-        case 'k': case 'K': return v << 10;
-        case 'm': case 'M': return v << 20;
-        case 'g': case 'G': return v << 30;
+        case 'k':
+        case 'K':
+            return v << 10;
+        case 'm':
+        case 'M':
+            return v << 20;
+        case 'g':
+        case 'G':
+            return v << 30;
     }
     throw Error("invalid size \"" + text + "\" (use e.g. 64m, 512k, 1g)");
 }

@@ -52,14 +52,15 @@ ino_t inode_of(const std::string& path) {
 
 }  // namespace
 
-void print_logs(Engine& engine, const std::string& id, const LogsOptions& options,
-                std::FILE* out, std::FILE* err) {
+void print_logs(Engine& engine, const std::string& id, const LogsOptions& options, std::FILE* out,
+                std::FILE* err) {
     const ContainerStore& store = engine.containers();
     std::string path = store.log_path(id);
     Printer printer{options, out, err};
     std::vector<std::string> files;
     for (int i = 9; i >= 1; --i)
-        if (inode_of(path + "." + std::to_string(i))) files.push_back(path + "." + std::to_string(i));
+        if (inode_of(path + "." + std::to_string(i)))
+            files.push_back(path + "." + std::to_string(i));
     UniqueFd live(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     ino_t live_inode = inode_of(path);
 

@@ -23,7 +23,9 @@
 #include "berth/runtime/runtime.h"
 #include "bundle.h"
 #include "monitor_io.h"
+#include "mounts.h"
 #include "network_setup.h"
+#include "restart_policy.h"
 #include "rootfs.h"
 #include "user_lookup.h"
 
@@ -42,8 +44,12 @@ class Monitor {
   public:
     Monitor(const std::string& root, const std::string& run_root, const std::string& id,
             bool attach, unsigned rows, unsigned cols)
-        : store_(root, run_root), id_(id), record_(store_.load(id)),
-          runtime_(store_.runtime_root()), rows_(rows), cols_(cols) {
+        : store_(root, run_root),
+          id_(id),
+          record_(store_.load(id)),
+          runtime_(store_.runtime_root()),
+          rows_(rows),
+          cols_(cols) {
         if (attach) {
             client_in_ = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 10));
             client_out_ = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 10));
@@ -192,8 +198,10 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                 ssize_t n = ::read(p.fd, buf, sizeof buf);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
                 if (n <= 0) {  // EOF, or EIO on a master whose slave is closed everywhere
-                    if (p.fd == stdio.out_read.get()) stdio.out_read.reset();
-                    else if (is_err) stdio.err_read.reset();
+                    if (p.fd == stdio.out_read.get())
+                        stdio.out_read.reset();
+                    else if (is_err)
+                        stdio.err_read.reset();
                     else {
                         stdio.master.reset();
                         master_fd_ = -1;
@@ -227,18 +235,22 @@ void Monitor::prepare_bundle() {
     UniqueFd root(::open(store_.rootfs_dir(id_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open rootfs of " + id_);
     ResolvedUser user = resolve_user(root.get(), record_.config.user);
-    if (!record_.config.working_dir.empty()) make_dirs_in_root(root.get(), record_.config.working_dir);
+    if (!record_.config.working_dir.empty())
+        make_dirs_in_root(root.get(), record_.config.working_dir);
     write_file_atomic(store_.bundle_dir(id_) + "/config.json",
                       bundle_config_json(store_, record_, user, net));
 }
 
 int Monitor::run_once(bool first) {
     start_error_.clear();
-    if (!rootfs_) rootfs_.emplace(mount_rootfs(store_, record_));
+    if (!rootfs_) {
+        rootfs_.emplace(mount_rootfs(store_, record_));
+        populate_volumes(store_, record_);
+    }
     prepare_bundle();
     ::mkdir(store_.run_dir(id_).c_str(), 0700);
-    ContainerStdio stdio = ContainerStdio::prepare(
-        record_.config.tty, record_.config.open_stdin, store_.run_dir(id_) + "/console.sock");
+    ContainerStdio stdio = ContainerStdio::prepare(record_.config.tty, record_.config.open_stdin,
+                                                   store_.run_dir(id_) + "/console.sock");
     runtime::CreateOptions options;
     options.bundle = store_.bundle_dir(id_);
     options.console_socket = stdio.console_path;
@@ -311,19 +323,14 @@ int Monitor::run_once(bool first) {
         st.error = start_error_;
         if (!start_error_.empty()) st.started_at = st.finished_at;
     });
-    if (!start_error_.empty() && first) notify("error " + std::to_string(code) + " " + start_error_);
+    if (!start_error_.empty() && first)
+        notify("error " + std::to_string(code) + " " + start_error_);
     last_ran_ = ran;
     return code;
 }
 
-
 bool Monitor::should_restart(int code, int restarts) {
-    const RestartPolicy& p = record_.host_config.restart_policy;
-    if (stop_requested()) return false;
-    if (p.name == "always" || p.name == "unless-stopped") return true;
-    if (p.name == "on-failure")
-        return code != 0 && (p.maximum_retry_count == 0 || restarts < p.maximum_retry_count);
-    return false;
+    return !stop_requested() && restart_wanted(record_.host_config.restart_policy, code, restarts);
 }
 
 bool Monitor::backoff(std::chrono::milliseconds delay) {
@@ -347,15 +354,13 @@ bool Monitor::backoff(std::chrono::milliseconds delay) {
 int Monitor::run() {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
-        sigaddset(&set, s);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_) throw_errno("signalfd");
 
     int code = 0;
-    // docker's backoff: 100 ms, doubling, capped; reset after a run of 10 s or more.
-    auto delay = std::chrono::milliseconds(100);
+    Backoff delays;
     for (bool first = true;; first = false) {
         try {
             code = run_once(first);
@@ -374,7 +379,7 @@ int Monitor::run() {
         }
         int restarts = store_.load_state(id_).restart_count;
         if (!should_restart(code, restarts)) break;
-        if (last_ran_ >= std::chrono::seconds(10)) delay = std::chrono::milliseconds(100);
+        std::chrono::milliseconds delay = delays.next(last_ran_);
         update_state([&](RunState& st) {
             st.status = "restarting";
             st.restart_count += 1;
@@ -383,13 +388,13 @@ int Monitor::run() {
             update_state([&](RunState& st) { st.status = "exited"; });
             break;
         }
-        delay = std::min(delay * 2, std::chrono::milliseconds(10000));
     }
     rootfs_.reset();
     teardown_network(store_, record_);
     if (record_.host_config.auto_remove) {
         try {
             images::Store(store_.root()).release_hold(id_);
+            release_volumes(store_, id_, true);  // docker: --rm takes anonymous volumes along
             store_.remove(id_);
         } catch (const std::exception&) {
         }

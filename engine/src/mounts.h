@@ -2,20 +2,29 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "berth/engine/container.h"
 #include "berth/engine/container_store.h"
 
 namespace berth::engine {
 
-// "HOST:CTR[:ro|rw]" (HOST absolute: a bind, created as a directory if missing, as docker
-// does), "NAME:CTR[:ro]" (a named volume: resolve_named_volume) or "CTR" (anonymous volume).
+// docker's -v (parse_volume_spec): "HOST:CTR[:OPTS]" (HOST absolute: a bind, created as a
+// directory if missing, as docker does), "NAME:CTR[:OPTS]" (a named volume) or "CTR[:OPTS]"
+// (a new anonymous volume). No volume is created yet: see acquire_volumes.
 MountPoint parse_volume_flag(const ContainerStore& store, const std::string& text);
 // "/path[:options]" -> the destination and its tmpfs options.
 MountPoint parse_tmpfs_flag(const std::string& text, std::string& options);
 
-// Named volumes: the directory holding a volume's data, created when missing. Belongs to
-// the volumes part of the engine (volume create/ls/inspect/rm/prune).
-std::string resolve_named_volume(const ContainerStore& store, const std::string& name);
+// Volumes (volume_hook.cpp, over VolumeStore). After the container's directory exists:
+// creates missing volumes and records the container as their user.
+void acquire_volumes(const ContainerStore& store, const ContainerRecord& record);
+// With the rootfs mounted, before the program runs: docker's copy of the image's content
+// into empty volumes (not for nocopy).
+void populate_volumes(const ContainerStore& store, const ContainerRecord& record);
+// At rm: drops the container's references; remove_anonymous (rm -v, run --rm) deletes its
+// anonymous volumes. Returns the removed names.
+std::vector<std::string> release_volumes(const ContainerStore& store, const std::string& id,
+                                         bool remove_anonymous);
 
 }  // namespace berth::engine

@@ -1,9 +1,12 @@
 #include "network_setup.h"
 
+#include <unistd.h>
+
 #include <sstream>
 
 #include "berth/error.h"
 #include "berth/file_io.h"
+#include "network_helper.h"
 
 namespace berth::engine {
 namespace {
@@ -35,15 +38,47 @@ std::string filtered_resolv_conf(bool keep_nameservers) {
 
 }  // namespace
 
-void validate_network_mode(const std::string& mode) {
-    if (mode == "none" || mode == "host") return;
-    throw Error("network \"" + mode + "\" not found: only none and host exist so far");
+bool is_named_network(const std::string& mode) { return mode != "none" && mode != "host"; }
+
+void validate_network_mode(const std::string& mode, const std::string& root) {
+    if (!is_named_network(mode)) return;
+    run_netns_helper(root, {"check", mode});  // "network NAME not found"
 }
 
-NetworkAttachment setup_network(const ContainerStore&, const ContainerRecord& record) {
+namespace {
+
+std::string settings_file(const ContainerStore& store, const ContainerRecord& record) {
+    return store.dir(record.id) + "/network-settings.json";
+}
+
+// A named network: berth-netns creates the namespace, the veth into the bridge, the address,
+// the DNS record and the published ports, and says what /etc/hosts and resolv.conf hold.
+NetworkAttachment setup_named_network(const ContainerStore& store, const ContainerRecord& record) {
+    const HostConfig& h = record.host_config;
+    std::string hostname = container_hostname(record);
+    std::vector<std::string> args = {"attach", "--id", record.id, "--name", record.name,
+                                     "--hostname", hostname, "--network", h.network_mode};
+    if (!h.ipv4_address.empty()) args.insert(args.end(), {"--ip", h.ipv4_address});
+    for (const auto& a : h.network_aliases) args.insert(args.end(), {"--alias", a});
+    for (const auto& p : h.port_bindings) args.insert(args.end(), {"--publish", p});
+    for (const auto& d : h.dns) args.insert(args.end(), {"--dns", d});
+    nlohmann::json got = nlohmann::json::parse(run_netns_helper(store.root(), args));
     NetworkAttachment a;
+    a.netns_path = got.at("netns_path").get<std::string>();
+    a.hosts = got.at("hosts").get<std::string>();
+    a.resolv_conf = got.at("resolv_conf").get<std::string>();
+    a.hostname = hostname + "\n";
+    a.settings = got.at("settings");
+    write_file_atomic(settings_file(store, record), a.settings.dump(), 0644);
+    return a;
+}
+
+}  // namespace
+
+NetworkAttachment setup_network(const ContainerStore& store, const ContainerRecord& record) {
     const std::string& mode = record.host_config.network_mode;
-    validate_network_mode(mode);
+    if (is_named_network(mode)) return setup_named_network(store, record);
+    NetworkAttachment a;
     a.hostname = container_hostname(record) + "\n";
     if (mode == "host") {
         a.host = true;
@@ -67,7 +102,22 @@ NetworkAttachment setup_network(const ContainerStore&, const ContainerRecord& re
     return a;
 }
 
-void teardown_network(const ContainerStore&, const ContainerRecord&) {}
+void teardown_network(const ContainerStore& store, const ContainerRecord& record) {
+    if (!is_named_network(record.host_config.network_mode)) return;
+    ::unlink(settings_file(store, record).c_str());
+    run_netns_helper(store.root(), {"release", "--id", record.id});
+}
+
+nlohmann::json network_settings(const ContainerStore& store, const ContainerRecord& record) {
+    if (is_named_network(record.host_config.network_mode)) {
+        try {
+            return nlohmann::json::parse(read_file(settings_file(store, record)));
+        } catch (const std::exception&) {
+            // Not running: the idle view below.
+        }
+    }
+    return idle_network_settings(record);
+}
 
 nlohmann::json idle_network_settings(const ContainerRecord& record) {
     const std::string& mode = record.host_config.network_mode;

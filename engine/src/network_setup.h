@@ -21,11 +21,15 @@ struct NetworkAttachment {
     nlohmann::json settings = nlohmann::json::object();
 };
 
-// "none", "host" (and, with the networks issue, names). Throws for anything else.
-void validate_network_mode(const std::string& mode);
+// "none", "host" or the name of a network (berth network create; "bridge" is created on first
+// use). Throws "network X not found" for anything else.
+void validate_network_mode(const std::string& mode, const std::string& root);
+bool is_named_network(const std::string& mode);
 NetworkAttachment setup_network(const ContainerStore& store, const ContainerRecord& record);
 // Undoes setup_network (nothing for none and host).
 void teardown_network(const ContainerStore& store, const ContainerRecord& record);
+// NetworkSettings as inspect shows them: the live endpoints while it runs.
+nlohmann::json network_settings(const ContainerStore& store, const ContainerRecord& record);
 // NetworkSettings for a container that is not running.
 nlohmann::json idle_network_settings(const ContainerRecord& record);
 

@@ -1,8 +1,8 @@
 #include "user_lookup.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,10 +20,15 @@ namespace {
 // must not make us read a huge file.
 std::optional<std::string> read_in_root(int rootfs_fd, const char* path) {
     open_how how{};
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+    // Symlinks are followed, but inside the rootfs only (RESOLVE_IN_ROOT). O_NONBLOCK and the
+    // regular-file check: an image's FIFO or device at /etc/passwd must not hang the monitor.
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how)));
     if (!fd) return std::nullopt;
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw Error(std::string("image ") + path + " is not a regular file");
     std::string out;
     char buf[8192];
     ssize_t n;
@@ -88,7 +93,8 @@ ResolvedUser resolve_user(int rootfs_fd, const std::string& spec) {
     if (!found) {
         auto uid = number(user);
         if (!uid)
-            throw Error("unable to find user " + user + ": no matching entries in the image's passwd file");
+            throw Error("unable to find user " + user +
+                        ": no matching entries in the image's passwd file");
         r.uid = *uid;
     }
     auto groups = colon_lines(read_in_root(rootfs_fd, "/etc/group").value_or(""));
@@ -131,7 +137,8 @@ void make_dirs_in_root(int rootfs_fd, const std::string& path) {
     size_t start = 0;
     while (start < path.size()) {
         size_t slash = path.find('/', start);
-        std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        std::string part =
+            path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         start = slash == std::string::npos ? path.size() : slash + 1;
         if (part.empty() || part == ".") continue;
         if (part == "..") throw Error("working directory " + path + ": \"..\" is not allowed");

@@ -114,6 +114,7 @@ VolumeSpec parse_volume_spec(const std::string& text) {
         }
     }
     if (saw_ro && saw_rw) throw invalid("both ro and rw");
+    spec.mode = mode;
     spec.read_only = saw_ro;
     return spec;
 }

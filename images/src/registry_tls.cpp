@@ -15,7 +15,7 @@
 namespace berth::images {
 namespace {
 
-// A CA file: regular, not a symlink's surprise target size, at most 1 MiB.
+// A CA file: a regular file (a symlink to one is fine) of at most 1 MiB holding PEM.
 std::string read_ca(int dir_fd, const std::string& name, const std::string& where) {
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw_errno("open " + where);

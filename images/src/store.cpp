@@ -1,8 +1,8 @@
 #include <dirent.h>
-#include <cctype>
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <cctype>
+#include <cerrno>
 
 #include <algorithm>
 #include <optional>
@@ -255,7 +255,8 @@ void check_holder(const std::string& holder) {
 void Store::add_hold(const std::string& holder, const ImageRecord& image) {
     check_holder(holder);
     Lock lock(*this, true);
-    nlohmann::json j = {{"image", image.id.str()}, {"layers", nlohmann::json::array()},
+    nlohmann::json j = {{"image", image.id.str()},
+                        {"layers", nlohmann::json::array()},
                         {"blobs", {image.id.str(), image.manifest.str()}}};
     for (const LayerRecord& l : image.layers) {
         j["layers"].push_back(l.chain_id.str());
@@ -278,9 +279,14 @@ std::vector<Store::Hold> Store::holds() const {
         std::string path = root_ + "/holds/" + name;
         try {
             nlohmann::json j = nlohmann::json::parse(read_file(path));
-            Hold h{name.substr(0, name.size() - 5), Digest::parse(j.at("image").get<std::string>()), {}, {}};
-            for (const auto& l : j.at("layers")) h.layers.push_back(Digest::parse(l.get<std::string>()));
-            for (const auto& b : j.at("blobs")) h.blobs.push_back(Digest::parse(b.get<std::string>()));
+            Hold h{name.substr(0, name.size() - 5),
+                   Digest::parse(j.at("image").get<std::string>()),
+                   {},
+                   {}};
+            for (const auto& l : j.at("layers"))
+                h.layers.push_back(Digest::parse(l.get<std::string>()));
+            for (const auto& b : j.at("blobs"))
+                h.blobs.push_back(Digest::parse(b.get<std::string>()));
             out.push_back(std::move(h));
         } catch (const nlohmann::json::exception& e) {
             throw Error(path + ": " + e.what());

@@ -42,6 +42,20 @@ pid_t running_daemon(const NetworksConfig& config) {
     return pid;
 }
 
+// Gone or a zombie (the daemon is reparented to an init that may reap it late; kill(pid, 0)
+// still succeeds on a zombie).
+bool process_gone(pid_t pid) {
+    std::string stat;
+    try {
+        stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    } catch (const Error&) {
+        return true;
+    }
+    auto close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z' ||
+           stat[close + 2] == 'X';
+}
+
 template <typename Done>
 bool wait_for(Done done, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
@@ -108,7 +122,7 @@ void ensure_dns_daemon(const NetworksConfig& config, bool needed) {
     if (needed && pid == 0) start_daemon(config);
     if (!needed && pid != 0) {
         ::kill(pid, SIGTERM);
-        wait_for([&] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(5));
+        wait_for([&] { return process_gone(pid); }, std::chrono::seconds(5));
     }
 }
 

@@ -275,6 +275,27 @@ expect_eq "$(B inspect --format '{{.State.Status}} {{.RestartCount}}' "$AL")" "e
     "no restart after stop"
 B rm "$AL" >/dev/null
 
+step "kill -s, wait, restart"
+KW=$(B run -d $IMAGE sh -c 'trap "echo got-usr1" USR1; while :; do sleep 0.1; done')
+sleep 0.3
+B kill -s USR1 "$KW" >/dev/null
+for _ in $(seq 30); do B logs "$KW" | grep -q got-usr1 && break; sleep 0.1; done
+B logs "$KW" | grep -q got-usr1 || fail "kill -s USR1 did not reach the program"
+OLD_PID=$(B inspect --format '{{.State.Pid}}' "$KW")
+B restart -t 1 "$KW" >/dev/null
+NEW_PID=$(B inspect --format '{{.State.Pid}}' "$KW")
+[[ $NEW_PID != "$OLD_PID" && $(B inspect --format '{{.State.Status}}' "$KW") == running ]] ||
+    fail "restart: pid $OLD_PID -> $NEW_PID"
+B wait "$KW" >"$WORK/wait.out" &
+WAITER=$!
+STARTED_PIDS+=("$WAITER")
+sleep 0.3
+B kill "$KW" >/dev/null
+wait "$WAITER" || fail "wait failed"
+expect_eq "$(cat "$WORK/wait.out")" 137 "wait prints the exit code of the killed container"
+expect_eq "$(rc_of B kill "$KW")" 125 "kill of a stopped container"
+B rm "$KW" >/dev/null
+
 step "name conflict names the holder"
 DUP=$(B run -d --name "dup-$TAG" $IMAGE sleep 1000)
 expect_eq "$(rc_of B run --name "dup-$TAG" $IMAGE true)" 125 "second container with a used name"

@@ -65,12 +65,24 @@ class EngineInspect : public ::testing::Test {
 };
 
 TEST_F(EngineInspect, CreatedContainerShowsWhatWasAsked) {
-    Result c = berth({"create", "--name", "probe", "-e", "A=1", "-w", "/tmp", "-u", "nobody",
-                      "--entrypoint", "/bin/sh", "--hostname", "h1", "--memory", "64m",
-                      "--cpus", "0.5", "--pids-limit", "50", "--cap-add", "net_admin",
-                      "--cap-drop", "MKNOD", "--read-only", "--restart", "on-failure:2",
-                      "--label", "team=berth", "-v", dir_ + "/host:/data:ro", "--tmpfs",
-                      "/scratch:size=1m", kImage, "-c", "sleep 100"});
+    Result c = berth({"create",    "--name",
+                      "probe",     "-e",
+                      "A=1",       "-w",
+                      "/tmp",      "-u",
+                      "nobody",    "--entrypoint",
+                      "/bin/sh",   "--hostname",
+                      "h1",        "--memory",
+                      "64m",       "--cpus",
+                      "0.5",       "--pids-limit",
+                      "50",        "--cap-add",
+                      "net_admin", "--cap-drop",
+                      "MKNOD",     "--read-only",
+                      "--restart", "on-failure:2",
+                      "--label",   "team=berth",
+                      "-v",        dir_ + "/host:/data:ro",
+                      "--tmpfs",   "/scratch:size=1m",
+                      kImage,      "-c",
+                      "sleep 100"});
     ASSERT_EQ(c.exit_code, 0) << c.err;
     std::string id = c.out.substr(0, c.out.size() - 1);
     ASSERT_EQ(id.size(), 64u);
@@ -151,8 +163,8 @@ TEST_F(EngineInspect, CreatedContainerShowsWhatWasAsked) {
     EXPECT_TRUE(d["NetworkSettings"]["Networks"].contains("none"));
 
     // --format walks the same document.
-    Result f = berth({"inspect", "--format", "{{.State.Status}}/{{.HostConfig.Memory}}/{{json .Args}}",
-                      id.substr(0, 10)});
+    Result f = berth({"inspect", "--format",
+                      "{{.State.Status}}/{{.HostConfig.Memory}}/{{json .Args}}", id.substr(0, 10)});
     EXPECT_EQ(f.exit_code, 0) << f.err;
     EXPECT_EQ(f.out, "created/67108864/[\"-c\",\"sleep 100\"]\n");
     Result bad = berth({"inspect", "--format", "{{.State.Nope}}", "probe"});
@@ -161,8 +173,8 @@ TEST_F(EngineInspect, CreatedContainerShowsWhatWasAsked) {
 }
 
 TEST_F(EngineInspect, StateFollowsTheContainerAndTheBundleIsHardened) {
-    Result c = berth({"run", "-d", "--name", "live", "--cap-add", "NET_ADMIN", "--pids-limit",
-                      "20", kImage, "sleep", "100"});
+    Result c = berth({"run", "-d", "--name", "live", "--cap-add", "NET_ADMIN", "--pids-limit", "20",
+                      kImage, "sleep", "100"});
     ASSERT_EQ(c.exit_code, 0) << c.err;
     std::string id = c.out.substr(0, c.out.size() - 1);
     json d = inspect("live");
@@ -178,9 +190,9 @@ TEST_F(EngineInspect, StateFollowsTheContainerAndTheBundleIsHardened) {
     EXPECT_EQ(s["FinishedAt"], "0001-01-01T00:00:00Z");
     // The rootfs is an overlay mount while the container runs.
     std::string mounts = slurp("/proc/self/mounts");
-    EXPECT_NE(mounts.find(" " + d["GraphDriver"]["Data"]["MergedDir"].get<std::string>() +
-                          " overlay "),
-              std::string::npos);
+    EXPECT_NE(
+        mounts.find(" " + d["GraphDriver"]["Data"]["MergedDir"].get<std::string>() + " overlay "),
+        std::string::npos);
 
     // The bundle: the runtime's default hardening with our changes.
     json spec = json::parse(slurp(dir_ + "/root/containers/" + id + "/bundle/config.json"));
@@ -203,7 +215,8 @@ TEST_F(EngineInspect, StateFollowsTheContainerAndTheBundleIsHardened) {
     EXPECT_EQ(d["State"]["Running"], false);
     EXPECT_EQ(d["State"]["Pid"], 0);
     EXPECT_EQ(d["State"]["ExitCode"], 137);  // sleep as pid 1 ignores SIGTERM: killed
-    EXPECT_GE(d["State"]["FinishedAt"].get<std::string>(), d["State"]["StartedAt"].get<std::string>());
+    EXPECT_GE(d["State"]["FinishedAt"].get<std::string>(),
+              d["State"]["StartedAt"].get<std::string>());
     // ... and unmounted once it exited.
     std::string merged = d["GraphDriver"]["Data"]["MergedDir"];
     EXPECT_EQ(slurp("/proc/self/mounts").find(" " + merged + " "), std::string::npos);

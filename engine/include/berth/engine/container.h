@@ -32,13 +32,17 @@ struct ContainerConfig {
 
 // docker's HostConfig.
 struct HostConfig {
-    std::vector<std::string> binds;           // -v as given
+    std::vector<std::string> binds;            // -v as given
     std::map<std::string, std::string> tmpfs;  // --tmpfs PATH -> options
     int64_t memory = 0, memory_swap = 0, nano_cpus = 0, pids_limit = 0;
     std::vector<std::string> cap_add, cap_drop, security_opt;
     bool read_only = false, auto_remove = false;
     RestartPolicy restart_policy;
     std::string network_mode = "none";
+    // Named networks: -p specs ([HOST_IP:]HOST_PORT:CTR_PORT[/proto]), --dns, --network-alias,
+    // --ip.
+    std::vector<std::string> port_bindings, dns, network_aliases;
+    std::string ipv4_address;
     std::map<std::string, std::string> log_options;  // max-size, max-file
 };
 

@@ -45,6 +45,8 @@ class ContainerStore {
     // already in use by container <id>" when the name is taken. Assigns a name if empty.
     void create(ContainerRecord& record);
     ContainerRecord load(const std::string& id) const;
+    // Gives the container a new name (container_rename.cpp); refused when another holds it.
+    void rename(const std::string& id, const std::string& new_name);
     // Removes every file of the container (the caller unmounted its rootfs).
     void remove(const std::string& id);
 

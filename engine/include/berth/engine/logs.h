@@ -44,7 +44,7 @@ struct LogsOptions {
 
 // Prints a container's log (stdout lines to out, stderr lines to err). With follow, keeps
 // printing new lines (across rotations) until the container is no longer running.
-void print_logs(Engine& engine, const std::string& id, const LogsOptions& options,
-                std::FILE* out, std::FILE* err);
+void print_logs(Engine& engine, const std::string& id, const LogsOptions& options, std::FILE* out,
+                std::FILE* err);
 
 }  // namespace berth::engine

@@ -37,6 +37,7 @@ struct VolumeSpec {
     std::string destination;  // absolute path in the container
     bool read_only = false;
     bool nocopy = false;  // do not copy the image's content into a new volume
+    std::string mode;     // the options as given ("ro", "nocopy,ro"; empty when none)
 };
 
 // Parses docker's -v syntax: "/host:/ctr:ro", "name:/ctr", "/ctr", options ro|rw|nocopy|z|Z

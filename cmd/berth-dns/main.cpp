@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     // Signals are taken synchronously below; block them before any thread starts.
     sigset_t signals;
     sigemptyset(&signals);
-    for (int sig : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, sig);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, sig);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
     // Every forwarded query in flight and every TCP client holds an fd: use the hard limit.
@@ -58,6 +58,20 @@ int main(int argc, char** argv) {
             if (sigwait(&signals, &sig) != 0) continue;
             if (sig == SIGHUP) {
                 server.reload();
+                continue;
+            }
+            if (sig == SIGUSR1) {  // counters since start, one line on stderr
+                auto s = server.stats();
+                std::fprintf(stderr,
+                             "berth-dns: stats queries=%llu local=%llu forwarded=%llu "
+                             "servfail=%llu formerr=%llu dropped=%llu reloads=%llu\n",
+                             static_cast<unsigned long long>(s.queries),
+                             static_cast<unsigned long long>(s.answered_local),
+                             static_cast<unsigned long long>(s.forwarded),
+                             static_cast<unsigned long long>(s.servfail),
+                             static_cast<unsigned long long>(s.formerr),
+                             static_cast<unsigned long long>(s.dropped),
+                             static_cast<unsigned long long>(s.reloads));
                 continue;
             }
             break;

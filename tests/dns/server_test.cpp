@@ -1,5 +1,8 @@
 // berth-dns as a process, queried over real UDP and TCP sockets on loopback.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <set>
@@ -193,6 +196,34 @@ TEST(DnsServer, BrokenFileKeepsThePreviousVersion) {
         std::this_thread::sleep_for(10ms);
     EXPECT_EQ(a_addresses(ask(server, "a", dns::kTypeA)), std::vector<std::string>{"10.88.0.2"});
     EXPECT_NE(server.log().find(complaint), std::string::npos) << server.log();
+}
+
+TEST(DnsServer, Sigusr1PrintsCounters) {
+    BerthDns server;
+    server.write_network("mynet", mynet());
+    ASSERT_TRUE(server.wait_for("a", "10.88.0.2"));
+    for (int i = 0; i < 5; ++i) ask(server, "a", dns::kTypeA);
+    udp_exchange(server.port, Bytes(13, 0), 200ms);  // 13 zero bytes: qdcount 0 -> FORMERR
+    ::kill(server.pid, SIGUSR1);
+    std::string line;
+    for (int i = 0; i < 300 && line.empty(); ++i) {
+        std::string log = server.log();
+        if (auto at = log.find("berth-dns: stats "); at != std::string::npos)
+            line = log.substr(at, log.find('\n', at) - at);
+        else
+            std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_FALSE(line.empty()) << server.log();
+    // wait_for's queries count too: at least our 5 answered locally, exactly one FORMERR.
+    unsigned long long local = 0, formerr = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(),
+                          "berth-dns: stats queries=%*u local=%llu forwarded=%*u "
+                          "servfail=%*u formerr=%llu",
+                          &local, &formerr),
+              2)
+        << line;
+    EXPECT_GE(local, 5u);
+    EXPECT_EQ(formerr, 1u);
 }
 
 TEST(DnsServer, SecondInstanceWithTheSamePidFileIsRefused) {

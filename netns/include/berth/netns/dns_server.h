@@ -11,7 +11,8 @@
 //      same pid file refuses to start while the first is alive.
 //   2. rewrite the file whenever a container comes or goes: the daemon picks it up by itself
 //      (inotify); SIGHUP forces a full reload (e.g. after /etc/resolv.conf changed).
-//   3. SIGTERM/SIGINT: clean exit, the pid file is removed.
+//   3. SIGTERM/SIGINT: clean exit, the pid file is removed. SIGUSR1: one line of counters
+//      (DnsServerStats) on stderr.
 //
 // Threads: `threads` workers (0 = one per online CPU), each with its own epoll, its own
 // SO_REUSEPORT UDP and TCP sockets per listen address and its own upstream sockets, so they

@@ -61,11 +61,12 @@ class RemoteBlobStream : public ByteStream {
     }
 
   private:
-    void transfer(RegistryClient& client, bool insecure, UniqueFd w) {
+    // The TLS settings (--insecure, the registry's CAs) come with the client.
+    void transfer(RegistryClient& client, bool /*insecure*/, UniqueFd w) {
         std::string sink_error;
         uint64_t sent = 0;
         try {
-            HttpClient http(!insecure);
+            HttpClient http(client.tls());
             HttpClient::Sink sink = [&](const char* data, size_t size) {
                 sent += size;
                 if (sent > static_cast<uint64_t>(size_)) {

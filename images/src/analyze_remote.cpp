@@ -26,15 +26,15 @@ constexpr int64_t kMaxConfig = 16 << 20;
 // the reading end (destruction) makes the push fail, which stops the transfer.
 class RemoteBlobStream : public ByteStream {
   public:
-    RemoteBlobStream(RegistryClient& client, bool insecure, Digest digest, int64_t size)
+    RemoteBlobStream(RegistryClient& client, Digest digest, int64_t size)
         : digest_(std::move(digest)), size_(size) {
         int fds[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
             throw_errno("socketpair");
         read_.reset(fds[0]);
         UniqueFd write_end(fds[1]);
-        thread_ = std::thread([this, &client, insecure, w = std::move(write_end)]() mutable {
-            transfer(client, insecure, std::move(w));
+        thread_ = std::thread([this, &client, w = std::move(write_end)]() mutable {
+            transfer(client, std::move(w));
         });
     }
     ~RemoteBlobStream() override {
@@ -61,11 +61,11 @@ class RemoteBlobStream : public ByteStream {
     }
 
   private:
-    void transfer(RegistryClient& client, bool insecure, UniqueFd w) {
+    void transfer(RegistryClient& client, UniqueFd w) {
         std::string sink_error;
         uint64_t sent = 0;
         try {
-            HttpClient http(!insecure);
+            HttpClient http(client.tls());  // the registry's CAs, as pull uses
             HttpClient::Sink sink = [&](const char* data, size_t size) {
                 sent += size;
                 if (sent > static_cast<uint64_t>(size_)) {
@@ -100,11 +100,11 @@ class RemoteBlobStream : public ByteStream {
     std::thread thread_;
 };
 
-std::string fetch_config(RegistryClient& client, bool insecure, const Descriptor& d) {
+std::string fetch_config(RegistryClient& client, const Descriptor& d) {
     if (d.size > kMaxConfig)
         throw Error("config " + d.digest.str() + ": " + std::to_string(d.size) +
                     " bytes is too large for a config");
-    RemoteBlobStream in(client, insecure, d.digest, d.size);
+    RemoteBlobStream in(client, d.digest, d.size);
     std::string text;
     for (std::string_view chunk; !(chunk = in.next()).empty();) text.append(chunk);
     if (Digest::of(text) != d.digest)
@@ -128,7 +128,7 @@ ImageAnalysis analyze_remote_ref(const std::string& ref_text, const AnalyzeOptio
     auto client = std::make_shared<RegistryClient>(ref, po);
     client->ping();
     ResolvedManifest m = resolve_manifest(*client, ref, po);
-    std::string config_text = fetch_config(*client, po.insecure, m.manifest.config);
+    std::string config_text = fetch_config(*client, m.manifest.config);
     check_config_platform(parse_config(config_text, "config " + m.manifest.config.digest.str()), m,
                           po);
     ImageInput input;
@@ -136,11 +136,10 @@ ImageAnalysis analyze_remote_ref(const std::string& ref_text, const AnalyzeOptio
     input.reference = ref_text;
     input.id = m.manifest.config.digest;
     input.manifest = m.image.digest;
-    bool insecure = po.insecure;
     bind_layers(input, m.manifest.layers, config_text, true, [&](size_t i) {
         Descriptor d = m.manifest.layers[i];
-        return [client, insecure, d]() -> std::unique_ptr<ByteStream> {
-            return std::make_unique<RemoteBlobStream>(*client, insecure, d.digest, d.size);
+        return [client, d]() -> std::unique_ptr<ByteStream> {
+            return std::make_unique<RemoteBlobStream>(*client, d.digest, d.size);
         };
     });
     return run_analysis(input, options);

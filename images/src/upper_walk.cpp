@@ -160,7 +160,10 @@ std::vector<std::string> lower_children(const std::vector<std::string>& lowers,
 }
 
 std::string relative_target(const std::string& destination) {
-    std::vector<std::string> comps = split(destination);
+    // Mount destinations are absolute; layer-path checks want them relative.
+    size_t start = destination.find_first_not_of('/');
+    std::vector<std::string> comps =
+        split(start == std::string::npos ? std::string() : destination.substr(start));
     if (comps.empty()) throw Error("mount target \"" + destination + "\" is the root");
     return join_path(comps);
 }

@@ -167,7 +167,7 @@ TEST(VolumeFlag, ParsesBindsAndRefusesBadOnes) {
     ContainerStore store(dir.path() + "/root", dir.path() + "/run");
     MountPoint m = parse_volume_flag(store, dir.path() + "/src/:/data:ro");
     EXPECT_EQ(m.type, "bind");
-    EXPECT_EQ(m.source, dir.path() + "/src/");
+    EXPECT_EQ(m.source, dir.path() + "/src");  // cleaned, as docker does
     EXPECT_EQ(m.destination, "/data");
     EXPECT_FALSE(m.rw);
     EXPECT_TRUE(fs::is_directory(dir.path() + "/src"));  // created, as docker does
@@ -178,9 +178,13 @@ TEST(VolumeFlag, ParsesBindsAndRefusesBadOnes) {
     EXPECT_THROW(parse_volume_flag(store, dir.path() + ":/x:rx"), Error);
     EXPECT_THROW(parse_volume_flag(store, "./rel:/x"), Error);
     EXPECT_THROW(parse_volume_flag(store, "a:b:c:d"), Error);
-    EXPECT_THROW(parse_volume_flag(store, "/only-one"), Error);
-    // A name is a named volume: resolved by the volumes part of the engine.
-    EXPECT_THROW(parse_volume_flag(store, "data:/data"), Error);
+    EXPECT_THROW(parse_volume_flag(store, "bad name!:/x"), Error);
+    // A lone container path is an anonymous volume; a name is a named volume.
+    EXPECT_EQ(parse_volume_flag(store, "/only-one").type, "volume");
+    MountPoint named = parse_volume_flag(store, "data:/data");
+    EXPECT_EQ(named.type, "volume");
+    EXPECT_EQ(named.name, "data");
+    EXPECT_EQ(named.destination, "/data");
 }
 
 TEST(Capabilities, NormalizesNames) {

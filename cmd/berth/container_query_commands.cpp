@@ -8,8 +8,10 @@
 #include "berth/engine/engine.h"
 #include "berth/engine/inspect.h"
 #include "berth/engine/logs.h"
+#include "berth/engine/volumes.h"
 #include "berth/images/inspect.h"
 #include "berth/images/store.h"
+#include "berth/netns/networks.h"
 #include "container_commands.h"
 
 namespace berth::cli {
@@ -106,6 +108,9 @@ int inspect(const GlobalFlags& g, const QueryFlags& f) {
     engine::Engine eng(g.root, g.run_root);
     json out = json::array();
     int rc = 0;
+    if (!f.type.empty() && f.type != "container" && f.type != "image" && f.type != "volume" &&
+        f.type != "network")
+        throw Error("inspect --type " + f.type + ": use container, image, volume or network");
     for (const std::string& ref : f.refs) {
         int code = container_action([&] {
             if (f.type.empty() || f.type == "container") {
@@ -124,8 +129,23 @@ int inspect(const GlobalFlags& g, const QueryFlags& f) {
                     return 0;
                 }
             }
-            if (!f.type.empty() && f.type != "container" && f.type != "image")
-                throw Error("inspect --type " + f.type + ": only container and image so far");
+            if (f.type.empty() || f.type == "volume") {
+                try {
+                    out.push_back(engine::VolumeStore(g.root).get(ref).inspect_json());
+                    return 0;
+                } catch (const Error&) {
+                    if (f.type == "volume") throw;
+                }
+            }
+            if (f.type.empty() || f.type == "network") {
+                try {
+                    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+                    out.push_back(netns::inspect_view(networks.get(ref)));
+                    return 0;
+                } catch (const Error&) {
+                    if (f.type == "network") throw;
+                }
+            }
             throw Error("No such object: " + ref);
         });
         if (code) rc = 1;
@@ -166,7 +186,7 @@ void add_query_verbs(CLI::App& app, GlobalFlags& g, Action& action) {
     CLI::App* insp = app.add_subcommand("inspect", "JSON of containers and images");
     insp->add_option("NAME", f->refs, "container or image: name, ID or unique ID prefix")
         ->required();
-    insp->add_option("--type", f->type, "container or image");
+    insp->add_option("--type", f->type, "container, image, volume or network");
     insp->add_option("-f,--format", f->format, "a {{.Field.Path}} template, or json");
     insp->callback(
         [&, f] { action = [&g, f] { return container_action([&] { return inspect(g, *f); }); }; });

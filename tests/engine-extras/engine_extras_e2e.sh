@@ -59,6 +59,8 @@ insp=$("${B[@]}" volume inspect labeled)
 check "volume inspect Name/Driver/Scope" [ "$(json_field 'd[0]["Name"], d[0]["Driver"], d[0]["Scope"]' <<<"$insp")" = "labeled local local" ]
 check "volume inspect Mountpoint" [ "$(json_field 'd[0]["Mountpoint"]' <<<"$insp")" = "$W/store/volumes/labeled/_data" ]
 check "volume inspect Labels" [ "$(json_field 'd[0]["Labels"]["team"]' <<<"$insp")" = blue ]
+check "inspect finds a volume by name" [ "$(json_field 'd[0]["Mountpoint"]' <<<"$("${B[@]}" inspect labeled)")" = "$W/store/volumes/labeled/_data" ]
+check "inspect --type volume" [ "$(json_field 'd[0]["Name"]' <<<"$("${B[@]}" inspect --type volume labeled)")" = labeled ]
 check "volume inspect CreatedAt is RFC 3339" python3 -c "
 import datetime,json,sys; datetime.datetime.strptime(json.loads(sys.argv[1])[0]['CreatedAt'], '%Y-%m-%dT%H:%M:%SZ')" "$insp"
 check "volume ls lists both" [ "$("${B[@]}" volume ls -q | sort | tr '\n' ' ')" = "data1 labeled " ]

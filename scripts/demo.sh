@@ -44,6 +44,6 @@ $BERTH run --rm --memory 64m berth-fixtures/busybox:1 sh -c 'echo "hello from $(
 echo "== a network: two containers that reach each other by name (bridge + veth, nftables, berth-dns)"
 $BERTH network create "$NET" >/dev/null
 $BERTH run -d --name demo-web --network "$NET" berth-fixtures/busybox:1 sleep 300 >/dev/null
-$BERTH run --name demo-client --network "$NET" berth-fixtures/busybox:1 sh -c 'nslookup demo-web | tail -2; ping -c 1 -W 2 demo-web | head -2'
+$BERTH run --name demo-client --network "$NET" berth-fixtures/busybox:1 sh -c 'nslookup demo-web | grep -A1 ^Name; ping -c 1 -W 2 demo-web | head -2'
 $BERTH ps -a
 $BERTH inspect --format '{{.State.Status}} pid {{.State.Pid}}' demo-web

@@ -41,6 +41,23 @@ std::string resolve_in_archive(const std::string& dir, const std::string& target
     return join_path(out);
 }
 
+bool record_archive_link(archive_entry* e, const std::string& tar,
+                         std::map<std::string, std::string>& links) {
+    const char* hard = archive_entry_hardlink(e);
+    if (!hard && archive_entry_filetype(e) != AE_IFLNK) return false;
+    const char* raw = archive_entry_pathname(e);
+    std::string name = clean_name(raw ? raw : "", tar);
+    if (hard) {
+        links[name] = clean_name(hard, tar);
+        return true;
+    }
+    size_t slash = name.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : name.substr(0, slash + 1);
+    const char* target = archive_entry_symlink(e);
+    links[name] = resolve_in_archive(dir, target ? target : "", tar + ": " + name);
+    return true;
+}
+
 std::string clean_name(const std::string& name, const std::string& what) {
     std::vector<std::string> comps = clean_entry_path(name, what + ": " + name);
     if (comps.empty()) throw Error(what + ": empty file name");
@@ -137,21 +154,9 @@ class TarSource : public LoadSource {
         int r, counter = 0;
         std::map<std::string, std::string> links;
         while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+            if (record_archive_link(e, tar, links)) continue;
             const char* raw = archive_entry_pathname(e);
             std::string name = raw ? raw : "";
-            if (archive_entry_hardlink(e)) {
-                links[clean_name(name, tar)] = clean_name(archive_entry_hardlink(e), tar);
-                continue;
-            }
-            if (archive_entry_filetype(e) == AE_IFLNK) {
-                // docker save links identical legacy layer dirs; resolve within the archive.
-                std::string entry = clean_name(name, tar);
-                size_t slash = entry.rfind('/');
-                std::string dir = slash == std::string::npos ? "" : entry.substr(0, slash + 1);
-                const char* target = archive_entry_symlink(e);
-                links[entry] = resolve_in_archive(dir, target ? target : "", tar + ": " + entry);
-                continue;
-            }
             if (archive_entry_filetype(e) != AE_IFREG) continue;
             std::string entry = clean_name(name, tar);
             Staged s;

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "berth/images/digest.h"
 #include "byte_stream.h"
+
+struct archive_entry;  // libarchive's
 
 namespace berth::images {
 
@@ -19,6 +22,11 @@ std::string clean_name(const std::string& name, const std::string& what);
 // above the archive root is an error.
 std::string resolve_in_archive(const std::string& dir, const std::string& target,
                                const std::string& what);
+
+// If `entry` is a hard or symbolic link, records cleaned name -> archive-relative target in
+// `links` (docker save links identical legacy layer dirs) and returns true.
+bool record_archive_link(::archive_entry* entry, const std::string& tar,
+                         std::map<std::string, std::string>& links);
 
 class LoadSource {
   public:

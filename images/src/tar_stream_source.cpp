@@ -92,21 +92,9 @@ class StreamTarSource : public LoadSource {
         uint64_t kept_total = 0;
         std::map<std::string, std::string> links;
         while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+            if (record_archive_link(e, tar, links)) continue;
             const char* raw = archive_entry_pathname(e);
             std::string name = raw ? raw : "";
-            if (archive_entry_hardlink(e)) {
-                links[clean_name(name, tar)] = clean_name(archive_entry_hardlink(e), tar);
-                continue;
-            }
-            if (archive_entry_filetype(e) == AE_IFLNK) {
-                // docker save links identical legacy layer dirs; resolve within the archive.
-                std::string entry = clean_name(name, tar);
-                size_t slash = entry.rfind('/');
-                std::string dir = slash == std::string::npos ? "" : entry.substr(0, slash + 1);
-                const char* target = archive_entry_symlink(e);
-                links[entry] = resolve_in_archive(dir, target ? target : "", tar + ": " + entry);
-                continue;
-            }
             if (archive_entry_filetype(e) != AE_IFREG) continue;
             std::string entry = clean_name(name, tar);
             Member m;

@@ -131,6 +131,10 @@ check "top lists the container's processes" bash -c 'grep -q "sleep 1000" <<<"$1
 # --- pause / unpause
 "${B[@]}" pause st >/dev/null
 check "pause: inspect shows Paused" [ "$("${B[@]}" inspect --format '{{.State.Paused}}' st)" = true ]
+listing=$("${B[@]}" ps)
+check "pause: ps says Up ... (Paused)" grep -q 'Up .* (Paused) .* st$' <<<"$listing"
+listing=$("${B[@]}" ps --format '{{.State}} {{.Names}}')
+check "pause: ps --format State is paused" grep -qx 'paused st' <<<"$listing"
 pid=$("${B[@]}" inspect --format '{{.State.Pid}}' st)
 freezer=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$pid/cgroup")
 check "pause: its freezer cgroup is FROZEN" [ "$(cat "/sys/fs/cgroup/freezer$freezer/freezer.state")" = FROZEN ]

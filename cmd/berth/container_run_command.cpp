@@ -11,9 +11,9 @@
 #include <fstream>
 #include <memory>
 
-#include "berth/netns/network.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/logs.h"
+#include "berth/netns/network.h"
 #include "berth/runtime/runtime.h"
 #include "container_commands.h"
 
@@ -31,6 +31,7 @@ struct RunFlags {
     std::string ip;
     double cpus = 0;
     int64_t pids_limit = 0;
+    std::vector<std::string> ulimits;
     int stop_timeout = -1;
 };
 
@@ -52,6 +53,9 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--memory-swap", f.memory_swap, "memory+swap limit (-1: unlimited)");
     cmd->add_option("--cpus", f.cpus, "CPUs (e.g. 0.5)");
     cmd->add_option("--pids-limit", f.pids_limit, "maximum number of processes");
+    cmd->add_option("--ulimit", f.ulimits,
+                    "NAME=SOFT[:HARD], e.g. nofile=1024:2048 (-1: unlimited)")
+        ->allow_extra_args(false);
     cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
     cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")
         ->allow_extra_args(false);
@@ -153,6 +157,7 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     if (f.cpus < 0 || std::isnan(f.cpus)) throw Error("--cpus must be positive");
     h.nano_cpus = static_cast<int64_t>(f.cpus * 1e9);
     h.pids_limit = f.pids_limit;
+    for (const std::string& u : f.ulimits) h.ulimits.push_back(engine::parse_ulimit(u));
     h.cap_add = f.cap_add;
     h.cap_drop = f.cap_drop;
     h.security_opt = f.security_opt;

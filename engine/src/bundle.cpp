@@ -178,6 +178,18 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
     process["noNewPrivileges"] = false;
     std::vector<std::string> caps = capability_set(h);
     process["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+    // --ulimit replaces the default of the same resource (the runtime's RLIMIT_NOFILE 1024).
+    for (const Ulimit& u : h.ulimits) {
+        json limit = rlimit_json(u);
+        json& rlimits = process["rlimits"];
+        auto same = std::find_if(rlimits.begin(), rlimits.end(), [&](const json& r) {
+            return r.value("type", "") == limit["type"];
+        });
+        if (same != rlimits.end())
+            *same = limit;
+        else
+            rlimits.push_back(limit);
+    }
 
     spec["root"] = {{"path", "rootfs"}, {"readonly", h.read_only}};
     spec["hostname"] = network.hostname.substr(0, network.hostname.size() - 1);

@@ -69,6 +69,15 @@ ContainerConfig config_from(const json& j) {
     return c;
 }
 
+// docker's HostConfig.Ulimits: [{"Name": "nofile", "Soft": 1024, "Hard": 2048}] or null.
+json ulimits_json(const std::vector<Ulimit>& ulimits) {
+    if (ulimits.empty()) return nullptr;
+    json out = json::array();
+    for (const Ulimit& u : ulimits)
+        out.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+    return out;
+}
+
 json host_json(const HostConfig& h) {
     return {{"Binds", h.binds},
             {"Tmpfs", h.tmpfs},
@@ -89,7 +98,8 @@ json host_json(const HostConfig& h) {
             {"BerthPublish", h.port_bindings},
             {"BerthNetworkAliases", h.network_aliases},
             {"BerthIPv4Address", h.ipv4_address},
-            {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}}};
+            {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}},
+            {"Ulimits", ulimits_json(h.ulimits)}};
 }
 
 HostConfig host_from(const json& j) {
@@ -117,6 +127,10 @@ HostConfig host_from(const json& j) {
     h.ipv4_address = j.value("BerthIPv4Address", "");
     if (j.contains("LogConfig"))
         h.log_options = j["LogConfig"].value("Config", std::map<std::string, std::string>{});
+    if (j.contains("Ulimits") && j["Ulimits"].is_array())
+        for (const json& u : j["Ulimits"])
+            h.ulimits.push_back(
+                {u.value("Name", ""), u.value("Soft", int64_t{0}), u.value("Hard", int64_t{0})});
     return h;
 }
 

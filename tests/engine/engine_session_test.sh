@@ -240,6 +240,10 @@ expect_eq "$(B run --rm --read-only $IMAGE sh -c 'touch /x 2>/dev/null || echo r
     "--read-only"
 expect_eq "$(B run --rm --read-only --tmpfs /scratch $IMAGE sh -c 'touch /scratch/x && echo ok')" ok \
     "--tmpfs on a read-only root"
+expect_eq "$(B run --rm --ulimit nofile=2048:4096 --ulimit core=-1 $IMAGE sh -c \
+    'echo $(ulimit -n) $(ulimit -Hn) $(ulimit -c)')" "2048 4096 unlimited" "--ulimit"
+expect_eq "$(rc_of B run --rm --ulimit nofile=9:3 $IMAGE true)" 125 "--ulimit soft above hard"
+grep -q "soft limit is above the hard limit" "$WORK/err" || fail "--ulimit error: $(cat "$WORK/err")"
 expect_eq "$(B run --rm --cpus 0.5 --pids-limit 10 --memory 32m $IMAGE sh -c \
     'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/memory/memory.limit_in_bytes')" \
     "10

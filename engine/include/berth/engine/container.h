@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "berth/engine/ulimit.h"
+
 namespace berth::engine {
 
 struct RestartPolicy {
@@ -44,6 +46,7 @@ struct HostConfig {
     std::vector<std::string> port_bindings, dns, network_aliases;
     std::string ipv4_address;
     std::map<std::string, std::string> log_options;  // max-size, max-file
+    std::vector<Ulimit> ulimits;                     // --ulimit
 };
 
 // One resolved mount, as `inspect` shows it in Mounts.

@@ -22,6 +22,7 @@ namespace {
 
 struct RunFlags {
     bool detach = false, interactive = false, tty = false, remove = false, read_only = false;
+    bool init = false;
     bool insecure = false;
     std::string name, workdir, user, entrypoint, hostname, memory, memory_swap,
         restart = "no", network = "none", stop_signal;
@@ -62,6 +63,7 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--security-opt", f.security_opt, "seccomp=FILE|unconfined, no-new-privileges")
         ->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
+    cmd->add_flag("--init", f.init, "run berth-init as PID 1: reaps orphans, forwards signals");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
     cmd->add_option("--network,--net", f.network, "none, host, bridge or a network's name");
     cmd->add_option("-p,--publish", f.publish, "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]")
@@ -162,6 +164,7 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     h.cap_drop = f.cap_drop;
     h.security_opt = f.security_opt;
     h.read_only = f.read_only;
+    h.init = f.init;
     h.auto_remove = f.remove;
     h.restart_policy = engine::parse_restart_policy(f.restart);
     h.network_mode = f.network;

@@ -90,6 +90,7 @@ json host_json(const HostConfig& h) {
             {"SecurityOpt", h.security_opt},
             {"ReadonlyRootfs", h.read_only},
             {"AutoRemove", h.auto_remove},
+            {"Init", h.init ? json(true) : json(nullptr)},
             {"RestartPolicy",
              {{"Name", h.restart_policy.name},
               {"MaximumRetryCount", h.restart_policy.maximum_retry_count}}},
@@ -116,6 +117,7 @@ HostConfig host_from(const json& j) {
     h.security_opt = j.value("SecurityOpt", std::vector<std::string>{});
     h.read_only = j.value("ReadonlyRootfs", false);
     h.auto_remove = j.value("AutoRemove", false);
+    h.init = j.contains("Init") && j["Init"].is_boolean() && j["Init"].get<bool>();
     if (j.contains("RestartPolicy")) {
         h.restart_policy.name = j["RestartPolicy"].value("Name", "no");
         h.restart_policy.maximum_retry_count = j["RestartPolicy"].value("MaximumRetryCount", 0);

@@ -39,6 +39,7 @@ struct HostConfig {
     int64_t memory = 0, memory_swap = 0, nano_cpus = 0, pids_limit = 0;
     std::vector<std::string> cap_add, cap_drop, security_opt;
     bool read_only = false, auto_remove = false;
+    bool init = false;  // --init: berth-init is PID 1 (reaps orphans, forwards signals)
     RestartPolicy restart_policy;
     std::string network_mode = "none";
     // Named networks: -p specs ([HOST_IP:]HOST_PORT:CTR_PORT[/proto]), --dns, --network-alias,

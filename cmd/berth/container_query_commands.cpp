@@ -36,11 +36,19 @@ double now_seconds() {
     return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
-std::string status_text(const engine::RunState& st, bool paused) {
+// docker's: "(healthy)", "(unhealthy)", "(health: starting)" after a running container's Up.
+std::string health_suffix(const engine::ContainerStore& store, const engine::ContainerRecord& r) {
+    if (!r.config.healthcheck || r.config.healthcheck->disabled()) return "";
+    auto health = engine::load_health(store, r.id);
+    if (!health) return "";
+    return health->status == "starting" ? " (health: starting)" : " (" + health->status + ")";
+}
+
+std::string status_text(const engine::RunState& st, bool paused, const std::string& health) {
     double now = now_seconds();
     if (st.status == "running")
         return "Up " + ago(now - engine::parse_rfc3339(st.started_at)) +
-               (paused ? " (Paused)" : "");
+               (paused ? " (Paused)" : health);
     if (st.status == "restarting")
         return "Restarting (" + std::to_string(st.exit_code) + ") " +
                ago(now - engine::parse_rfc3339(st.finished_at)) + " ago";
@@ -95,7 +103,8 @@ int ps(const GlobalFlags& g, const QueryFlags& f) {
         bool up = st.status == "running" || st.status == "restarting";
         if (!f.all && !up) continue;
         bool paused = st.status == "running" && engine::container_paused(eng.containers(), id);
-        std::string status = status_text(st, paused), ports = ports_text(r, up);
+        std::string status = status_text(st, paused, health_suffix(eng.containers(), r));
+        std::string ports = ports_text(r, up);
         if (f.quiet) {
             std::printf("%s\n", id.substr(0, 12).c_str());
             continue;

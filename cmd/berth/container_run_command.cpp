@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 
+#include "berth/duration.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/logs.h"
 #include "berth/netns/network.h"
@@ -33,6 +34,9 @@ struct RunFlags {
     double cpus = 0;
     int64_t pids_limit = 0;
     std::vector<std::string> ulimits;
+    std::string health_cmd, health_interval, health_timeout, health_start_period;
+    int health_retries = 0;
+    bool no_healthcheck = false;
     int stop_timeout = -1;
 };
 
@@ -63,6 +67,13 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--security-opt", f.security_opt, "seccomp=FILE|unconfined, no-new-privileges")
         ->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
+    cmd->add_option("--health-cmd", f.health_cmd, "command run in the container to check health");
+    cmd->add_option("--health-interval", f.health_interval, "time between checks (default 30s)");
+    cmd->add_option("--health-timeout", f.health_timeout, "time a check may take (default 30s)");
+    cmd->add_option("--health-retries", f.health_retries, "failures in a row for unhealthy (3)");
+    cmd->add_option("--health-start-period", f.health_start_period,
+                    "failures in this time after start do not count");
+    cmd->add_flag("--no-healthcheck", f.no_healthcheck, "turn off the image's HEALTHCHECK");
     cmd->add_flag("--init", f.init, "run berth-init as PID 1: reaps orphans, forwards signals");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
     cmd->add_option("--network,--net", f.network, "none, host, bridge or a network's name");
@@ -147,6 +158,27 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
         c.stop_signal = f.stop_signal;
     }
     if (f.stop_timeout >= 0) c.stop_timeout = f.stop_timeout;
+
+    bool health_flags = !f.health_cmd.empty() || !f.health_interval.empty() ||
+                        !f.health_timeout.empty() || !f.health_start_period.empty() ||
+                        f.health_retries != 0;
+    if (f.no_healthcheck && health_flags)
+        throw Error("--no-healthcheck conflicts with the --health-* options");
+    if (f.health_retries < 0) throw Error("--health-retries must not be negative");
+    if (f.no_healthcheck) {
+        c.healthcheck = engine::HealthConfig{{"NONE"}};
+    } else if (health_flags) {
+        engine::HealthConfig hc;
+        if (!f.health_cmd.empty()) hc.test = {"CMD-SHELL", f.health_cmd};
+        if (!f.health_interval.empty())
+            hc.interval = parse_duration_ns(f.health_interval, "--health-interval");
+        if (!f.health_timeout.empty())
+            hc.timeout = parse_duration_ns(f.health_timeout, "--health-timeout");
+        if (!f.health_start_period.empty())
+            hc.start_period = parse_duration_ns(f.health_start_period, "--health-start-period");
+        hc.retries = f.health_retries;
+        c.healthcheck = hc;
+    }
 
     engine::HostConfig& h = req.host;
     h.binds = f.volumes;

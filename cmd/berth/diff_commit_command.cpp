@@ -117,9 +117,11 @@ void add_diff_commit_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     CLI::App* c = app.add_subcommand("commit", "make an image from a container's changes");
     c->add_option("CONTAINER", f->container)->required();
     c->add_option("REPOSITORY", f->repo_tag, "REPO[:TAG] for the new image");
-    c->add_option("-c,--change", f->changes,
-                  "Dockerfile instruction: CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD STOPSIGNAL "
-                  "USER VOLUME WORKDIR");
+    c->add_option(
+         "-c,--change", f->changes,
+         "Dockerfile instruction: CMD ENTRYPOINT ENV EXPOSE HEALTHCHECK LABEL ONBUILD STOPSIGNAL "
+         "USER VOLUME WORKDIR")
+        ->allow_extra_args(false);  // one instruction per --change; CONTAINER follows
     c->add_option("-m,--message", f->message, "commit message (the history entry's comment)");
     c->add_option("-a,--author", f->author, "author");
     c->add_option("-p,--pause", f->pause, "freeze a running container while it is read")

@@ -46,7 +46,8 @@ json config_json(const ContainerConfig& c) {
             {"WorkingDir", c.working_dir},
             {"Labels", c.labels},
             {"StopSignal", c.stop_signal},
-            {"StopTimeout", c.stop_timeout ? json(*c.stop_timeout) : json(nullptr)}};
+            {"StopTimeout", c.stop_timeout ? json(*c.stop_timeout) : json(nullptr)},
+            {"Healthcheck", c.healthcheck ? health_config_json(*c.healthcheck) : json(nullptr)}};
 }
 
 ContainerConfig config_from(const json& j) {
@@ -66,6 +67,8 @@ ContainerConfig config_from(const json& j) {
     c.stop_signal = j.value("StopSignal", "SIGTERM");
     if (j.contains("StopTimeout") && j["StopTimeout"].is_number())
         c.stop_timeout = j["StopTimeout"].get<int>();
+    if (j.contains("Healthcheck") && j["Healthcheck"].is_object())
+        c.healthcheck = health_config_from(j["Healthcheck"], "container config");
     return c;
 }
 

@@ -71,6 +71,19 @@ ContainerConfig merged_config(const CreateRequest& req, const json& ic) {
         ic["StopSignal"].is_string())
         c.stop_signal = ic["StopSignal"].get<std::string>();
     if (c.stop_signal.empty()) c.stop_signal = "SIGTERM";
+    // docker: what --health-* leave unset comes from the image's HEALTHCHECK
+    // (--no-healthcheck is Test ["NONE"], which turns the image's off).
+    if (ic.contains("Healthcheck") && ic["Healthcheck"].is_object()) {
+        HealthConfig image = health_config_from(ic["Healthcheck"], "image " + req.image);
+        if (!c.healthcheck) c.healthcheck = HealthConfig{};
+        HealthConfig& h = *c.healthcheck;
+        if (h.test.empty()) h.test = image.test;
+        if (!h.interval) h.interval = image.interval;
+        if (!h.timeout) h.timeout = image.timeout;
+        if (!h.start_period) h.start_period = image.start_period;
+        if (!h.retries) h.retries = image.retries;
+    }
+    if (c.healthcheck && c.healthcheck->test.empty()) c.healthcheck.reset();  // nothing to run
     if (ic.contains("Labels") && ic["Labels"].is_object())
         for (const auto& [k, v] : ic["Labels"].items())
             if (v.is_string() && !c.labels.count(k)) c.labels[k] = v.get<std::string>();

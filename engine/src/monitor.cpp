@@ -22,6 +22,7 @@
 #include "berth/images/store.h"
 #include "berth/runtime/runtime.h"
 #include "bundle.h"
+#include "health_probe.h"
 #include "monitor_io.h"
 #include "mounts.h"
 #include "network_setup.h"
@@ -78,6 +79,7 @@ class Monitor {
     void update_state(const std::function<void(RunState&)>& change);
     bool stop_requested();
     bool should_restart(int code, int restarts);
+    std::optional<HealthProbe> health_;  // the container's health check, while it runs
     // Sleeps the backoff in slices; false when a stop arrived meanwhile.
     bool backoff(std::chrono::milliseconds delay);
     void prepare_bundle();
@@ -171,7 +173,10 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
         if (stdio.err_read) fds.push_back({stdio.err_read.get(), POLLIN, 0});
         if (stdio.master) fds.push_back({stdio.master.get(), POLLIN, 0});
         if (client_in_ && in_target >= 0 && !exited) fds.push_back({client_in_.get(), POLLIN, 0});
-        int rc = ::poll(fds.data(), fds.size(), exited ? 100 : -1);
+        const int health_fd = health_ && !exited ? health_->output_fd() : -1;
+        if (health_fd >= 0) fds.push_back({health_fd, POLLIN, 0});
+        int rc = ::poll(fds.data(), fds.size(),
+                        exited ? 100 : (health_ ? health_->poll_timeout_ms() : -1));
         if (rc < 0 && errno != EINTR) throw_errno("monitor poll");
         for (const pollfd& p : fds) {
             if (!p.revents) continue;
@@ -184,7 +189,9 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                 int st;
                 pid_t pid;
                 while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0)
-                    if (pid == init) {
+                    if (health_ && health_->on_reaped(pid, st)) {
+                        continue;
+                    } else if (pid == init) {
                         status = st;
                         exited = true;
                         exited_at = std::chrono::steady_clock::now();
@@ -192,6 +199,8 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                     }
             } else if (control_ && p.fd == control_.get()) {
                 handle_control();
+            } else if (health_fd >= 0 && p.fd == health_fd) {
+                if (health_) health_->on_output();
             } else if (p.fd == stdio.out_read.get() || p.fd == stdio.err_read.get() ||
                        p.fd == stdio.master.get()) {
                 bool is_err = p.fd == stdio.err_read.get();
@@ -222,6 +231,12 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                 }
                 if (!write_fully(in_target, buf, static_cast<size_t>(n))) in_target = -1;
             }
+        }
+        if (health_) {
+            if (exited)
+                health_->container_stopped();
+            else
+                health_->tick();
         }
     }
 }
@@ -300,7 +315,16 @@ int Monitor::run_once(bool first) {
         });
         if (first) notify("started " + std::to_string(cs.pid));
         notified_start_ = true;
+        const auto& check = record_.config.healthcheck;
+        if (check && !check->disabled()) {
+            health_.emplace(store_, id_, *check);
+            health_->container_started();
+        } else {
+            health_.reset();
+            clear_health(store_, id_);
+        }
         pump(cs.pid, stdio, status);
+        if (health_) health_->container_stopped();
     }
     log_->flush();
     int code = start_error_.empty() ? exit_code_of(status) : exit_code_of(status);

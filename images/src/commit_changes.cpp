@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "berth/duration.h"
 #include "berth/error.h"
 #include "berth/images/commit.h"
 #include "upper_walk.h"
@@ -131,6 +132,54 @@ std::vector<std::pair<std::string, std::string>> pairs(const std::string& rest,
     return out;
 }
 
+// HEALTHCHECK NONE | HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--retries=N]
+// CMD command (exec or shell form), as in a Dockerfile.
+nlohmann::json healthcheck(std::string rest, const std::string& what) {
+    nlohmann::json h = nlohmann::json::object();
+    for (;;) {
+        rest = trim(rest);
+        if (rest.rfind("--", 0) != 0) break;
+        size_t end = rest.find_first_of(" \t");
+        std::string option = rest.substr(0, end);
+        rest = end == std::string::npos ? "" : rest.substr(end);
+        size_t eq = option.find('=');
+        if (eq == std::string::npos) throw Error(what + ": " + option + " needs =VALUE");
+        std::string key = option.substr(2, eq - 2), value = option.substr(eq + 1);
+        if (key == "interval" || key == "timeout" || key == "start-period") {
+            std::string field = key == "interval"  ? "Interval"
+                                : key == "timeout" ? "Timeout"
+                                                   : "StartPeriod";
+            h[field] = parse_duration_ns(value, what + " --" + key);
+        } else if (key == "retries") {
+            if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
+                value.size() > 6)
+                throw Error(what + ": --retries=" + value + " is not a number");
+            h["Retries"] = std::stoi(value);
+        } else {
+            throw Error(what + ": unknown option --" + key +
+                        " (--interval --timeout --start-period --retries)");
+        }
+    }
+    std::vector<std::string> w = words(rest);
+    std::string kind = w.empty() ? "" : w[0];
+    for (char& ch : kind) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (kind == "NONE" && w.size() == 1) {
+        h["Test"] = nlohmann::json::array({"NONE"});
+        return h;
+    }
+    if (kind != "CMD" || w.size() < 2)
+        throw Error(what + ": use HEALTHCHECK NONE or ... CMD command");
+    std::string cmd = trim(rest.substr(rest.find(w[0]) + w[0].size()));
+    nlohmann::json test = nlohmann::json::array({"CMD"});
+    if (cmd[0] == '[') {
+        for (const auto& part : command(cmd, what)) test.push_back(part);
+    } else {
+        test = nlohmann::json::array({"CMD-SHELL", cmd});
+    }
+    h["Test"] = test;
+    return h;
+}
+
 }  // namespace
 
 void apply_change(nlohmann::json& config, const std::string& instruction) {
@@ -174,13 +223,16 @@ void apply_change(nlohmann::json& config, const std::string& instruction) {
             c["Volumes"] = nlohmann::json::object();
         nlohmann::json list = rest[0] == '[' ? command(rest, what) : nlohmann::json(words(rest));
         for (const auto& v : list) c["Volumes"][v.get<std::string>()] = nlohmann::json::object();
+    } else if (op == "HEALTHCHECK") {
+        c["Healthcheck"] = healthcheck(rest, what);
     } else if (op == "ONBUILD") {
         if (!c.contains("OnBuild") || !c["OnBuild"].is_array())
             c["OnBuild"] = nlohmann::json::array();
         c["OnBuild"].push_back(rest);
     } else {
         throw Error(what + ": unknown instruction " + op +
-                    " (CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD STOPSIGNAL USER VOLUME WORKDIR)");
+                    " (CMD ENTRYPOINT ENV EXPOSE HEALTHCHECK LABEL ONBUILD STOPSIGNAL USER VOLUME "
+                    "WORKDIR)");
     }
 }
 

@@ -244,6 +244,54 @@ expect_eq "$(B run --rm --ulimit nofile=2048:4096 --ulimit core=-1 $IMAGE sh -c 
     'echo $(ulimit -n) $(ulimit -Hn) $(ulimit -c)')" "2048 4096 unlimited" "--ulimit"
 expect_eq "$(rc_of B run --rm --ulimit nofile=9:3 $IMAGE true)" 125 "--ulimit soft above hard"
 grep -q "soft limit is above the hard limit" "$WORK/err" || fail "--ulimit error: $(cat "$WORK/err")"
+step "health checks: starting, unhealthy after the retries, healthy, timeouts, start period"
+# Polls inspect until State.Health.Status is $2 (10 s at most).
+wait_health() {
+    local i
+    for i in $(seq 1 100); do
+        [[ $(B inspect --format '{{.State.Health.Status}}' "$1" 2>/dev/null) == "$2" ]] && return 0
+        sleep 0.1
+    done
+    fail "$1 never became $2: $(B inspect --format '{{json .State.Health}}' "$1" 2>&1)"
+}
+B run -d --name "hc-$TAG" --health-cmd 'test -e /tmp/ok && echo fine || { echo missing; exit 1; }' \
+    --health-interval 200ms --health-retries 2 $IMAGE sleep 60 >/dev/null
+expect_eq "$(B inspect --format '{{.State.Health.Status}}' "hc-$TAG")" starting "health before the first check"
+wait_health "hc-$TAG" unhealthy
+B ps | grep -q "(unhealthy) .* hc-$TAG\$" || fail "ps does not say unhealthy: $(B ps)"
+expect_eq "$(B inspect --format '{{json .State.Health.Log}}' "hc-$TAG" | python3 -c \
+    'import json,sys; l=json.load(sys.stdin)[-1]; print(l["ExitCode"], l["Output"].strip())')" \
+    "1 missing" "the failing check's exit code and output are logged"
+B exec "hc-$TAG" touch /tmp/ok
+wait_health "hc-$TAG" healthy
+expect_eq "$(B inspect --format '{{.State.Health.FailingStreak}}' "hc-$TAG")" 0 "a success resets the streak"
+B ps | grep -q "(healthy) .* hc-$TAG\$" || fail "ps does not say healthy: $(B ps)"
+B run -d --name "hct-$TAG" --health-cmd 'sleep 10' --health-timeout 300ms --health-interval 200ms \
+    --health-retries 1 $IMAGE sleep 60 >/dev/null
+wait_health "hct-$TAG" unhealthy
+B inspect --format '{{json .State.Health.Log}}' "hct-$TAG" | grep -q "Health check exceeded timeout (0.3s)" ||
+    fail "timeout not logged: $(B inspect --format '{{json .State.Health}}' "hct-$TAG")"
+B run -d --name "hcs-$TAG" --health-cmd false --health-interval 100ms --health-retries 1 \
+    --health-start-period 60s $IMAGE sleep 60 >/dev/null
+sleep 1
+expect_eq "$(B inspect --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' "hcs-$TAG")" \
+    "starting 0" "failures in the start period do not count"
+B run -d --name "hcn-$TAG" --no-healthcheck $IMAGE sleep 60 >/dev/null
+B inspect "hcn-$TAG" | grep -q '"Health"' && fail "--no-healthcheck: inspect shows State.Health"
+expect_eq "$(rc_of B run --rm --health-cmd true --health-interval 5x $IMAGE true)" 125 "bad --health-interval"
+grep -q 'invalid --health-interval "5x"' "$WORK/err" || fail "duration error: $(cat "$WORK/err")"
+# The image's HEALTHCHECK (here written by commit --change) runs unless --no-healthcheck.
+B commit --change 'HEALTHCHECK --interval=200ms --retries=1 CMD ["test", "-e", "/etc/passwd"]' \
+    "hcn-$TAG" "berth-test/hc-$TAG:1" >/dev/null
+B run -d --name "hci-$TAG" "berth-test/hc-$TAG:1" sleep 60 >/dev/null
+wait_health "hci-$TAG" healthy
+expect_eq "$(B inspect --format '{{json .Config.Healthcheck.Test}}' "hci-$TAG")" '["CMD","test","-e","/etc/passwd"]' \
+    "the image's HEALTHCHECK in the container's config"
+B run -d --name "hcx-$TAG" --no-healthcheck "berth-test/hc-$TAG:1" sleep 60 >/dev/null
+B inspect "hcx-$TAG" | grep -q '"Health"' && fail "--no-healthcheck did not turn the image's check off"
+B rm -f "hc-$TAG" "hct-$TAG" "hcs-$TAG" "hcn-$TAG" "hci-$TAG" "hcx-$TAG" >/dev/null
+B image rm "berth-test/hc-$TAG:1" >/dev/null
+
 step "--init: berth-init is PID 1, reaps orphans, forwards stop's SIGTERM"
 expect_eq "$(B run --rm --init $IMAGE sh -c 'cat /proc/1/comm; exit 7'; echo "rc=$?")" "berth-init
 rc=7" "--init runs the command under berth-init and keeps its exit code"

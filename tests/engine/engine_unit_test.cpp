@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "berth/duration.h"
 #include "berth/engine/container.h"
 #include "berth/engine/inspect.h"
 #include "berth/engine/logs.h"
@@ -205,9 +206,31 @@ TEST(Ulimit, ParsesDockerSpellingsAndRefusesBadOnes) {
     EXPECT_EQ(rlimit_json(parse_ulimit("core=-1")).dump(),
               R"({"hard":18446744073709551615,"soft":18446744073709551615,"type":"RLIMIT_CORE"})");
     EXPECT_EQ(rlimit_json(u).dump(), R"({"hard":2048,"soft":1024,"type":"RLIMIT_NOFILE"})");
-    for (const char* bad : {"nofile", "=1", "files=1", "nofile=x", "nofile=2:1", "nofile=1:",
-                            "nofile=99999999999999999999"})
+    for (const char* bad : {"nofile", "=1", "files=1", "nofile=x", "nofile=2:1",
+                            "nofile=1:", "nofile=99999999999999999999"})
         EXPECT_THROW(parse_ulimit(bad), Error) << bad;
+}
+
+TEST(Health, DurationsAndConfigsParseLikeDockers) {
+    EXPECT_EQ(parse_duration_ns("30s", "--x"), 30'000'000'000);
+    EXPECT_EQ(parse_duration_ns("1m30s", "--x"), 90'000'000'000);
+    EXPECT_EQ(parse_duration_ns("250ms", "--x"), 250'000'000);
+    EXPECT_EQ(parse_duration_ns("1.5h", "--x"), 5'400'000'000'000);
+    for (const char* bad : {"", "5", "5x", "s", "-1s", "1s2"})
+        EXPECT_THROW(parse_duration_ns(bad, "--x"), Error) << bad;
+    HealthConfig shell = health_config_from(
+        nlohmann::json::parse(R"({"Test":["CMD-SHELL","curl -f x"],"Interval":1000000000})"), "t");
+    EXPECT_EQ(shell.command(), (std::vector<std::string>{"/bin/sh", "-c", "curl -f x"}));
+    EXPECT_EQ(shell.interval_or_default(), 1'000'000'000);
+    EXPECT_EQ(shell.timeout_or_default(), 30'000'000'000);
+    EXPECT_EQ(shell.retries_or_default(), 3);
+    HealthConfig exec =
+        health_config_from(nlohmann::json::parse(R"({"Test":["CMD","true"]})"), "t");
+    EXPECT_EQ(exec.command(), std::vector<std::string>{"true"});
+    EXPECT_TRUE(health_config_from(nlohmann::json::parse(R"({"Test":["NONE"]})"), "t").disabled());
+    EXPECT_THROW(health_config_from(nlohmann::json::parse(R"({"Test":["RUN","x"]})"), "t"), Error);
+    EXPECT_THROW(health_config_from(nlohmann::json::parse(R"({"Test":["CMD"]})"), "t"), Error);
+    EXPECT_THROW(health_config_from(nlohmann::json::parse(R"({"Interval":-5})"), "t"), Error);
 }
 
 class ImageRoot : public ::testing::Test {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/engine/health.h"
 #include "berth/engine/ulimit.h"
 
 namespace berth::engine {
@@ -29,7 +30,8 @@ struct ContainerConfig {
     std::vector<std::string> env, cmd, entrypoint;
     std::map<std::string, std::string> labels;
     bool tty = false, open_stdin = false;
-    std::optional<int> stop_timeout;  // seconds; docker's default is 10
+    std::optional<int> stop_timeout;          // seconds; docker's default is 10
+    std::optional<HealthConfig> healthcheck;  // the image's, or --health-*; NONE = off
 };
 
 // docker's HostConfig.

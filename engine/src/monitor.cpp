@@ -243,6 +243,9 @@ void Monitor::prepare_bundle() {
 
 int Monitor::run_once(bool first) {
     start_error_.clear();
+    // A restart by the policy takes the record as it is now: `network connect/disconnect`
+    // may have changed its networks since the last start.
+    if (!first) record_ = store_.load(id_);
     if (!rootfs_) {
         rootfs_.emplace(mount_rootfs(store_, record_));
         populate_volumes(store_, record_);

@@ -11,9 +11,9 @@
 #include <fstream>
 #include <memory>
 
-#include "berth/netns/network.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/logs.h"
+#include "berth/netns/network.h"
 #include "berth/runtime/runtime.h"
 #include "container_commands.h"
 
@@ -24,7 +24,7 @@ struct RunFlags {
     bool detach = false, interactive = false, tty = false, remove = false, read_only = false;
     bool insecure = false;
     std::string name, workdir, user, entrypoint, hostname, memory, memory_swap,
-        restart = "no", network = "none", stop_signal;
+        restart = "no", network = "bridge", stop_signal;
     bool entrypoint_set = false;
     std::vector<std::string> env, env_files, volumes, tmpfs, cap_add, cap_drop, security_opt,
         labels, log_opts, publish, dns, network_aliases;
@@ -59,7 +59,8 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
         ->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
-    cmd->add_option("--network,--net", f.network, "none, host, bridge or a network's name");
+    cmd->add_option("--network,--net", f.network,
+                    "bridge (the default), none, host or a network's name");
     cmd->add_option("-p,--publish", f.publish, "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]")
         ->allow_extra_args(false);
     cmd->add_option("--ip", f.ip, "the container's IPv4 address on the network");

@@ -9,7 +9,8 @@
 #   a restart by the restart policy picks up a live connect; connect refuses a network it is
 #   already on, a missing network, --network none and host; `network rm` of a network only a
 #   stopped container records works, and that container's next start fails with "network X
-#   not found" leaving nothing behind.
+#   not found" leaving nothing behind; `berth run -d` without --network is on "bridge" and
+#   reaches another default-network container; `--network none` has only lo.
 #
 # Traffic only goes between namespaces and bridges this test creates; DNS names that are not
 # containers' go to a loopback port nobody serves (BERTH_DNS_UPSTREAMS). Everything is removed
@@ -176,8 +177,19 @@ B network disconnect net1 m
 B rm -f m >/dev/null
 grep -q "/run/berth/netns/$M_ID " /proc/self/mountinfo && fail "netns mount of m left after rm"
 
+step "berth run's default network is bridge"
+B run -d --name d1 $IMAGE sleep 600 >/dev/null
+B run -d --name d2 $IMAGE sleep 600 >/dev/null
+D1=$(ip_on d1 bridge)
+[[ -n $D1 ]] || fail "d1 has no address on bridge: $(networks_of d1)"
+[[ $(B inspect d1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["HostConfig"]["NetworkMode"])') == bridge ]] ||
+    fail "d1's NetworkMode is not bridge"
+B exec d2 ping -c 1 -W 2 "$D1" >/dev/null || fail "d2 cannot ping d1 on the default network"
+[[ $(B run --rm --network none $IMAGE ls /sys/class/net) == lo ]] || fail "--network none has more than lo"
+B network ls | grep -q " bridge " || fail "network ls lacks bridge"
+
 step "everything goes"
-B rm -f peer1 peer2 >/dev/null
-for net in net1 net2; do B network rm $net >/dev/null || fail "network rm $net"; done
+B rm -f d1 d2 peer1 peer2 >/dev/null
+for net in net1 net2 bridge; do B network rm $net >/dev/null || fail "network rm $net"; done
 [[ -z $(B network ls -q) ]] || fail "networks left"
 echo "PASS: network persist"

@@ -82,6 +82,11 @@ Attachment Networks::attach(const AttachRequest& request) {
     ep.container_name = request.container_name;
     ep.aliases = request.aliases;
     ep.ports = request.ports;
+    for (const auto& server : request.dns) {
+        auto address = Ipv4::try_parse(server);
+        if (!address) throw Error("invalid --dns \"" + server + "\": not an IPv4 address");
+        ep.dns.push_back(address->str());
+    }
     if (request.ip) {
         check_requested_address(*net, *request.ip);
         ep.ip = *request.ip;
@@ -178,17 +183,12 @@ std::vector<Attachment> Networks::attachments_of(const std::string& container_id
     return out;
 }
 
-std::string Networks::resolv_conf(const std::string& container_id,
-                                  const std::vector<std::string>& dns) const {
-    std::string out;
-    if (!dns.empty()) {
-        // --dns: the container asks those servers itself (no container names, as on Docker's
-        // default bridge).
-        for (const auto& server : dns) out += "nameserver " + Ipv4::parse(server).str() + "\n";
-        return out;
-    }
+std::string Networks::resolv_conf(const std::string& container_id) const {
     auto attachments = attachments_of(container_id);
     if (attachments.empty()) throw Error("container " + container_id + " is on no network");
+    // Always berth-dns, also with --dns: it answers the container names of every network the
+    // container is on and forwards the rest to the --dns servers (Docker's embedded DNS does
+    // the same on user-defined networks).
     return container_resolv_conf(attachments.front().gateway.str());
 }
 

@@ -23,12 +23,13 @@ ContainerNetwork connect_container(Networks& networks, const ContainerNetworkReq
     attach.ip = request.ip;
     attach.aliases = request.aliases;
     attach.ports = request.ports;
+    attach.dns = request.dns;
     Attachment got = networks.attach(attach);
     ContainerNetwork out;
     try {
         out.netns_path = got.endpoint.netns_path;
         out.hosts = networks.hosts(request.container_id, request.hostname);
-        out.resolv_conf = networks.resolv_conf(request.container_id, request.dns);
+        out.resolv_conf = networks.resolv_conf(request.container_id);
         out.settings = network_settings(networks, request.container_id);
     } catch (...) {
         networks.release_container(request.container_id);

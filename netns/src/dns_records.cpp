@@ -84,6 +84,10 @@ void validate(const DnsNetworkFile& file, const std::string& origin) {
         for (std::size_t j = 0; j < r.aliases.size(); ++j)
             checked_name(r.aliases[j], origin, at + ".aliases[" + std::to_string(j) + "]");
         if (!is_ipv4(r.ipv4)) bad(origin, at + ".ipv4", "not an IPv4 address: '" + r.ipv4 + "'");
+        for (std::size_t j = 0; j < r.upstreams.size(); ++j)
+            if (!is_ipv4_upstream(r.upstreams[j]))
+                bad(origin, at + ".upstreams[" + std::to_string(j) + "]",
+                    "not IPv4 or IPv4:PORT: '" + r.upstreams[j] + "'");
     }
 }
 
@@ -117,6 +121,11 @@ DnsNetworkFile parse_dns_network_file(std::string_view json_text, const std::str
             if (!r.contains("ipv4") || !r["ipv4"].is_string())
                 bad(origin, at + ".ipv4", "is required (a string)");
             record.ipv4 = r["ipv4"].get<std::string>();
+            if (r.contains("container") && !r["container"].is_null()) {
+                if (!r["container"].is_string()) bad(origin, at + ".container", "must be a string");
+                record.container = r["container"].get<std::string>();
+            }
+            record.upstreams = string_list(r, "upstreams", origin + " " + at);
             file.records.push_back(std::move(record));
         }
     }
@@ -129,8 +138,12 @@ std::string render_dns_network_file(const DnsNetworkFile& file) {
     doc["listen"] = file.listen;
     if (!file.domain.empty()) doc["domain"] = file.domain;
     doc["records"] = json::array();
-    for (const DnsRecord& r : file.records)
-        doc["records"].push_back({{"name", r.name}, {"aliases", r.aliases}, {"ipv4", r.ipv4}});
+    for (const DnsRecord& r : file.records) {
+        json record = {{"name", r.name}, {"aliases", r.aliases}, {"ipv4", r.ipv4}};
+        if (!r.container.empty()) record["container"] = r.container;
+        if (!r.upstreams.empty()) record["upstreams"] = r.upstreams;
+        doc["records"].push_back(std::move(record));
+    }
     doc["upstreams"] = file.upstreams;
     return doc.dump(2) + "\n";
 }

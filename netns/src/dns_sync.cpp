@@ -106,7 +106,7 @@ void write_dns_records(const NetworksConfig& config, const Network& network) {
     file.listen = {network.gateway.str()};
     file.upstreams = config.dns_upstreams;
     for (const auto& [id, ep] : network.endpoints)
-        file.records.push_back(DnsRecord{ep.container_name, ep.aliases, ep.ip.str()});
+        file.records.push_back(DnsRecord{ep.container_name, ep.aliases, ep.ip.str(), id, ep.dns});
     std::error_code ec;
     std::filesystem::create_directories(config.dns_dir, ec);
     if (ec) throw Error("create " + config.dns_dir + ": " + ec.message(), ec.value());

@@ -174,7 +174,6 @@ void Worker::run() {
 void Worker::on_udp(std::uint32_t slot) {
     Listener& listener = listeners_[slot];
     const int fd = listener.udp.get();
-    const ZoneView* view = listener.view.get();
     const unsigned batch = std::clamp<unsigned>(options_.udp_batch, 1, kBatch);
     // At most 512 datagrams per wakeup, then back to epoll so TCP and upstream replies get
     // their turn.
@@ -195,7 +194,8 @@ void Worker::on_udp(std::uint32_t slot) {
             }
             std::span<const std::uint8_t> packet(&in_buffers_[i * kUdpBuffer], m.msg_len);
             std::uint8_t* out = &out_buffers_[replies * kUdpBuffer];
-            AnswerResult r = answer_query(view, packet, parsed_, out, kUdpBuffer, true, rng_);
+            const auto& view = table_->view_for(in_addrs_[i].sin_addr.s_addr, listener.view);
+            AnswerResult r = answer_query(view.get(), packet, parsed_, out, kUdpBuffer, true, rng_);
             if (r.outcome == Outcome::kAnswer) {
                 out_iov_[replies].iov_len = r.size;
                 out_msgs_[replies].msg_hdr.msg_name = &in_addrs_[i];
@@ -211,7 +211,7 @@ void Worker::on_udp(std::uint32_t slot) {
                 client.slot_generation = listener.generation;
                 client.address = in_addrs_[i];
                 client.udp_limit = udp_response_limit(parsed_);
-                forward(listener.view, packet, client);
+                forward(view, packet, client);
             } else {
                 ++dropped;
             }

@@ -79,6 +79,7 @@ class Worker {
     struct Connection {
         UniqueFd fd;
         std::uint32_t listen_address = 0;
+        std::uint32_t client_address = 0;  // network byte order
         std::uint64_t generation = 0;
         std::vector<std::uint8_t> in, out;
         std::size_t out_sent = 0;

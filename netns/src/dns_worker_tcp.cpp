@@ -18,8 +18,10 @@ constexpr std::size_t kMaxOutBacklog = 1 << 20;  // a client that does not read 
 void Worker::on_tcp_accept(std::uint32_t slot) {
     const std::uint32_t address = listeners_[slot].address;
     for (;;) {
-        int fd =
-            ::accept4(listeners_[slot].tcp.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_in peer{};
+        socklen_t peer_length = sizeof peer;
+        int fd = ::accept4(listeners_[slot].tcp.get(), reinterpret_cast<sockaddr*>(&peer),
+                           &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;  // EAGAIN, or a connection that died before we got to it
         UniqueFd owned(fd);
         if (open_connections_ >= options_.max_tcp_connections) continue;  // closed at once
@@ -31,6 +33,7 @@ void Worker::on_tcp_accept(std::uint32_t slot) {
         Connection& c = connections_[index];
         c.fd = std::move(owned);
         c.listen_address = address;
+        c.client_address = peer.sin_addr.s_addr;
         ++c.generation;
         c.in.clear();
         c.out.clear();
@@ -66,7 +69,7 @@ void Worker::on_tcp_readable(std::uint32_t slot) {
 
     std::shared_ptr<const ZoneView> view;
     if (auto it = table_->by_address.find(c.listen_address); it != table_->by_address.end())
-        view = it->second;
+        view = table_->view_for(c.client_address, it->second);
     const std::uint64_t generation = c.generation;
     std::size_t consumed = 0;
     while (c.open && c.in.size() - consumed >= 2) {

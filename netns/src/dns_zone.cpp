@@ -98,13 +98,108 @@ bool parse_upstream(const std::string& text, sockaddr_in& out) {
     return inet_pton(AF_INET, host.c_str(), &out.sin_addr) == 1;
 }
 
+namespace {
+
+// The names of one network file, before rendering.
+ViewDraft draft_network(const std::string& network, const DnsNetworkFile& file,
+                        const std::vector<std::string>& default_upstreams) {
+    ViewDraft draft;
+    draft.networks.push_back(network);
+    if (!file.domain.empty()) draft.domains.insert(lower_wire(file.domain));
+    for (const std::string& text : file.upstreams.empty() ? default_upstreams : file.upstreams) {
+        sockaddr_in upstream;
+        if (parse_upstream(text, upstream)) draft.upstreams.push_back(upstream);
+    }
+    for (const DnsRecord& record : file.records) {
+        in_addr ip{};
+        if (inet_pton(AF_INET, record.ipv4.c_str(), &ip) != 1) continue;
+        std::vector<std::string> names = {record.name};
+        names.insert(names.end(), record.aliases.begin(), record.aliases.end());
+        for (const std::string& name : names) {
+            add_address(draft, lower_wire(name), ip.s_addr);
+            if (!file.domain.empty())
+                add_address(draft, lower_wire(name + "." + file.domain), ip.s_addr);
+        }
+        std::string target = file.domain.empty() ? record.name : record.name + "." + file.domain;
+        auto& targets = draft.ptr_targets[lower_wire(reverse_name(ntohl(ip.s_addr)))];
+        std::string target_wire;
+        dns::encode_name(target, target_wire, false);  // PTR keeps the name's case
+        if (std::find(targets.begin(), targets.end(), target_wire) == targets.end())
+            targets.push_back(target_wire);
+    }
+    return draft;
+}
+
+void add_upstream(std::vector<sockaddr_in>& list, const sockaddr_in& upstream) {
+    bool known = std::any_of(list.begin(), list.end(),
+                             [&](const sockaddr_in& u) { return same_endpoint(u, upstream); });
+    if (!known) list.push_back(upstream);
+}
+
+void merge_into(ViewDraft& into, const ViewDraft& from) {
+    for (const auto& [wire, ips] : from.addresses)
+        for (std::uint32_t ip : ips) add_address(into, wire, ip);
+    for (const auto& [wire, targets] : from.ptr_targets) {
+        auto& list = into.ptr_targets[wire];
+        for (const auto& target : targets)
+            if (std::find(list.begin(), list.end(), target) == list.end()) list.push_back(target);
+    }
+    into.domains.insert(from.domains.begin(), from.domains.end());
+    for (const sockaddr_in& upstream : from.upstreams) add_upstream(into.upstreams, upstream);
+    into.networks.insert(into.networks.end(), from.networks.begin(), from.networks.end());
+}
+
+std::shared_ptr<const ZoneView> render(const ViewDraft& draft,
+                                       const std::vector<sockaddr_in>& own_endpoints) {
+    auto view = std::make_shared<ZoneView>();
+    view->networks = draft.networks;
+    view->domains.assign(draft.domains.begin(), draft.domains.end());
+    for (const sockaddr_in& upstream : draft.upstreams) {
+        bool loops =
+            std::any_of(own_endpoints.begin(), own_endpoints.end(),
+                        [&](const sockaddr_in& self) { return same_endpoint(self, upstream); });
+        if (!loops) view->upstreams.push_back(upstream);
+    }
+    for (const auto& [wire, ips] : draft.addresses) {
+        ZoneEntry& entry = view->names.at(wire);
+        for (std::uint32_t ip : ips) {
+            append_rr_head(entry.a_records, dns::kTypeA, 4);
+            entry.a_records.append(reinterpret_cast<const char*>(&ip), 4);  // net order
+            ++entry.a_count;
+        }
+    }
+    for (const auto& [wire, targets] : draft.ptr_targets) {
+        ZoneEntry& entry = view->names.at(wire);
+        for (const std::string& target : targets) {
+            append_rr_head(entry.ptr_records, dns::kTypePtr,
+                           static_cast<std::uint16_t>(target.size()));
+            entry.ptr_records += target;
+            ++entry.ptr_count;
+        }
+    }
+    view->names.freeze();
+    return view;
+}
+
+// What one container is, across the record files.
+struct ClientDraft {
+    std::vector<std::string> networks;
+    std::vector<std::uint32_t> addresses;  // its record addresses (net order): the client keys
+    std::vector<sockaddr_in> upstreams;    // its own (--dns), in the order given
+};
+
+}  // namespace
+
 std::shared_ptr<const ZoneTable> build_zone_table(
     const std::map<std::string, DnsNetworkFile>& files,
     const std::vector<std::string>& default_upstreams, std::uint16_t port,
     std::uint64_t generation) {
-    std::map<std::uint32_t, ViewDraft> drafts;
+    std::map<std::string, ViewDraft> by_network;
+    std::map<std::uint32_t, std::vector<std::string>> networks_at;  // listen address -> networks
+    std::map<std::string, ClientDraft> clients;                     // container id -> client
     std::vector<sockaddr_in> own_endpoints;
     for (const auto& [network, file] : files) {
+        bool listens = false;
         for (const std::string& listen : file.listen) {
             in_addr addr{};
             if (inet_pton(AF_INET, listen.c_str(), &addr) != 1) continue;
@@ -113,72 +208,43 @@ std::shared_ptr<const ZoneTable> build_zone_table(
             self.sin_addr = addr;
             self.sin_port = htons(port);
             own_endpoints.push_back(self);
-            ViewDraft& draft = drafts[addr.s_addr];
-            draft.networks.push_back(network);
-            std::string domain_wire = file.domain.empty() ? "" : lower_wire(file.domain);
-            if (!domain_wire.empty()) draft.domains.insert(domain_wire);
-            const auto& upstream_texts =
-                file.upstreams.empty() ? default_upstreams : file.upstreams;
-            for (const std::string& text : upstream_texts) {
+            networks_at[addr.s_addr].push_back(network);
+            listens = true;
+        }
+        if (!listens) continue;
+        by_network.emplace(network, draft_network(network, file, default_upstreams));
+        for (const DnsRecord& record : file.records) {
+            in_addr ip{};
+            if (record.container.empty() || inet_pton(AF_INET, record.ipv4.c_str(), &ip) != 1)
+                continue;
+            ClientDraft& client = clients[record.container];
+            if (std::find(client.networks.begin(), client.networks.end(), network) ==
+                client.networks.end())
+                client.networks.push_back(network);
+            client.addresses.push_back(ip.s_addr);
+            for (const std::string& text : record.upstreams) {
                 sockaddr_in upstream;
-                if (!parse_upstream(text, upstream)) continue;
-                bool known =
-                    std::any_of(draft.upstreams.begin(), draft.upstreams.end(),
-                                [&](const sockaddr_in& u) { return same_endpoint(u, upstream); });
-                if (!known) draft.upstreams.push_back(upstream);
-            }
-            for (const DnsRecord& record : file.records) {
-                in_addr ip{};
-                if (inet_pton(AF_INET, record.ipv4.c_str(), &ip) != 1) continue;
-                std::vector<std::string> names = {record.name};
-                names.insert(names.end(), record.aliases.begin(), record.aliases.end());
-                for (const std::string& name : names) {
-                    add_address(draft, lower_wire(name), ip.s_addr);
-                    if (!file.domain.empty())
-                        add_address(draft, lower_wire(name + "." + file.domain), ip.s_addr);
-                }
-                std::string target =
-                    file.domain.empty() ? record.name : record.name + "." + file.domain;
-                auto& targets = draft.ptr_targets[lower_wire(reverse_name(ntohl(ip.s_addr)))];
-                std::string target_wire;
-                dns::encode_name(target, target_wire, false);  // PTR keeps the name's case
-                if (std::find(targets.begin(), targets.end(), target_wire) == targets.end())
-                    targets.push_back(target_wire);
+                if (parse_upstream(text, upstream)) add_upstream(client.upstreams, upstream);
             }
         }
     }
 
     auto table = std::make_shared<ZoneTable>();
     table->generation = generation;
-    for (auto& [address, draft] : drafts) {
-        auto view = std::make_shared<ZoneView>();
-        view->networks = draft.networks;
-        view->domains.assign(draft.domains.begin(), draft.domains.end());
-        for (const sockaddr_in& upstream : draft.upstreams) {
-            bool loops =
-                std::any_of(own_endpoints.begin(), own_endpoints.end(),
-                            [&](const sockaddr_in& self) { return same_endpoint(self, upstream); });
-            if (!loops) view->upstreams.push_back(upstream);
-        }
-        for (const auto& [wire, ips] : draft.addresses) {
-            ZoneEntry& entry = view->names.at(wire);
-            for (std::uint32_t ip : ips) {
-                append_rr_head(entry.a_records, dns::kTypeA, 4);
-                entry.a_records.append(reinterpret_cast<const char*>(&ip), 4);  // net order
-                ++entry.a_count;
-            }
-        }
-        for (const auto& [wire, targets] : draft.ptr_targets) {
-            ZoneEntry& entry = view->names.at(wire);
-            for (const std::string& target : targets) {
-                append_rr_head(entry.ptr_records, dns::kTypePtr,
-                               static_cast<std::uint16_t>(target.size()));
-                entry.ptr_records += target;
-                ++entry.ptr_count;
-            }
-        }
-        view->names.freeze();
-        table->by_address[address] = std::move(view);
+    for (const auto& [address, networks] : networks_at) {
+        ViewDraft merged;
+        for (const std::string& network : networks) merge_into(merged, by_network.at(network));
+        table->by_address[address] = render(merged, own_endpoints);
+    }
+    // Containers that need a view of their own: on several networks, or with --dns servers.
+    for (const auto& [container, client] : clients) {
+        if (client.networks.size() < 2 && client.upstreams.empty()) continue;
+        ViewDraft merged;
+        for (const std::string& network : client.networks)
+            merge_into(merged, by_network.at(network));
+        if (!client.upstreams.empty()) merged.upstreams = client.upstreams;
+        std::shared_ptr<const ZoneView> view = render(merged, own_endpoints);
+        for (std::uint32_t address : client.addresses) table->by_client[address] = view;
     }
     return table;
 }

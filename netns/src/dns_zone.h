@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "berth/netns/dns_records.h"
@@ -81,7 +82,18 @@ struct ZoneView {
 struct ZoneTable {
     // Listen IPv4 address (network byte order) -> its view.
     std::map<std::uint32_t, std::shared_ptr<const ZoneView>> by_address;
+    // Client IPv4 address (network byte order) -> the view of the container that owns it, for
+    // the containers that need their own (several networks, --dns): see dns_records.h CLIENTS.
+    std::unordered_map<std::uint32_t, std::shared_ptr<const ZoneView>> by_client;
     std::uint64_t generation = 0;
+
+    // The view a query from `client` that arrived on a listener with `listener_view` gets.
+    const std::shared_ptr<const ZoneView>& view_for(
+        std::uint32_t client, const std::shared_ptr<const ZoneView>& listener_view) const {
+        if (by_client.empty()) return listener_view;
+        auto it = by_client.find(client);
+        return it == by_client.end() ? listener_view : it->second;
+    }
 };
 
 // Builds the table from the parsed files (network name -> file). Upstreams named by a file

@@ -79,6 +79,7 @@ nlohmann::json to_json(const Network& network) {
                          {"ip", ep.ip.str()},
                          {"aliases", ep.aliases},
                          {"ports", ports}};
+        if (!ep.dns.empty()) endpoints[id]["dns"] = ep.dns;
     }
     nlohmann::json out = {{"id", network.id},
                           {"name", network.name},
@@ -124,6 +125,7 @@ Network network_from_json(const nlohmann::json& json, const std::string& origin)
             ep.netns_path = ep_json.at("netns").get<std::string>();
             ep.ip = Ipv4::parse(ep_json.at("ip").get<std::string>());
             ep.aliases = ep_json.at("aliases").get<std::vector<std::string>>();
+            if (ep_json.contains("dns")) ep.dns = ep_json["dns"].get<std::vector<std::string>>();
             for (const auto& p : ep_json.at("ports")) {
                 PortMapping port;
                 port.host_ip = Ipv4::parse(p.at("host_ip").get<std::string>());

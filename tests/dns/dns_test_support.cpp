@@ -32,6 +32,13 @@ sockaddr_in loopback(std::uint16_t port, const std::string& address = "127.0.0.1
     return sa;
 }
 
+// Binds a client socket to `source` (any port) so the server sees that address; "" = any.
+bool bind_source(int fd, const std::string& source) {
+    if (source.empty()) return true;
+    sockaddr_in from = loopback(0, source);
+    return ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0;
+}
+
 bool wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -77,8 +84,10 @@ Bytes build_query(const std::string& name, std::uint16_t type, std::uint16_t id,
 }
 
 std::optional<Bytes> udp_exchange(std::uint16_t port, const Bytes& packet,
-                                  std::chrono::milliseconds timeout, const std::string& address) {
+                                  std::chrono::milliseconds timeout, const std::string& address,
+                                  const std::string& source) {
     UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!bind_source(fd.get(), source)) return std::nullopt;
     sockaddr_in to = loopback(port, address);
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return std::nullopt;
     if (::send(fd.get(), packet.data(), packet.size(), 0) < 0) return std::nullopt;
@@ -97,10 +106,12 @@ std::optional<Bytes> udp_exchange(std::uint16_t port, const Bytes& packet,
 }
 
 std::vector<Bytes> tcp_exchange(std::uint16_t port, const std::vector<Bytes>& packets,
-                                std::chrono::milliseconds timeout) {
+                                std::chrono::milliseconds timeout, const std::string& address,
+                                const std::string& source) {
     std::vector<Bytes> replies;
     UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in to = loopback(port);
+    if (!bind_source(fd.get(), source)) return replies;
+    sockaddr_in to = loopback(port, address);
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return replies;
     Bytes out;
     for (const Bytes& p : packets) {

@@ -28,13 +28,17 @@ void remove_tree(const std::string& path);
 
 Bytes build_query(const std::string& name, std::uint16_t type, std::uint16_t id, bool edns = false,
                   std::uint16_t edns_size = 1232);
-// One datagram to 127.0.0.1:port; the reply or nothing within `timeout`.
+// One datagram to address:port (sent from `source` when given: a client of a given address);
+// the reply or nothing within `timeout`.
 std::optional<Bytes> udp_exchange(std::uint16_t port, const Bytes& packet,
                                   std::chrono::milliseconds timeout = 2000ms,
-                                  const std::string& address = "127.0.0.1");
+                                  const std::string& address = "127.0.0.1",
+                                  const std::string& source = "");
 // Length-prefixed over a fresh TCP connection; all replies for `packets` (pipelined).
 std::vector<Bytes> tcp_exchange(std::uint16_t port, const std::vector<Bytes>& packets,
-                                std::chrono::milliseconds timeout = 2000ms);
+                                std::chrono::milliseconds timeout = 2000ms,
+                                const std::string& address = "127.0.0.1",
+                                const std::string& source = "");
 // Parses a reply, failing the current test when it is malformed.
 netns::dns::Message parse_reply(const Bytes& reply);
 std::vector<std::string> a_addresses(const netns::dns::Message& message);

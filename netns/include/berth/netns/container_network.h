@@ -20,7 +20,7 @@ struct ContainerNetworkRequest {
     std::optional<Ipv4> ip;
     std::vector<std::string> aliases;
     std::vector<PortMapping> ports;
-    std::vector<std::string> dns;  // --dns: replaces the network's DNS in resolv.conf
+    std::vector<std::string> dns;  // --dns: berth-dns forwards this container's other names there
 };
 
 struct ContainerNetwork {

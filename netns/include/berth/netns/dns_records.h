@@ -23,7 +23,9 @@
 //     "domain":    "mynet",                // optional: names are also answered as NAME.DOMAIN
 //     "records": [                         // optional (empty network)
 //       {"name": "a", "aliases": ["web"], "ipv4": "10.88.0.2"},
-//       {"name": "b", "aliases": ["web"], "ipv4": "10.88.0.3"}
+//       {"name": "b", "aliases": ["web"], "ipv4": "10.88.0.3",
+//        "container": "4f1c...",           // optional: the container's id (see CLIENTS)
+//        "upstreams": ["10.0.0.53"]}       // optional: that container's own forwarders (--dns)
 //     ],
 //     "upstreams": ["192.0.2.53", "192.0.2.54:5353"]  // optional: forwarders for other names;
 //                                          // absent or empty = the host's resolv.conf ones
@@ -56,6 +58,16 @@
 //     resolver). Only an upstream equal to one of berth-dns's own listen address:port pairs is
 //     dropped (it would loop).
 //
+// CLIENTS: a query is answered from the view of the client that sent it when that client
+// (by source address) is a record's ipv4 and its container needs one of its own:
+//   - a container with records in several networks (same "container" id) sees the names of
+//     all of them, whichever of its networks' addresses it asks (Docker resolves the names of
+//     every network a container is connected to);
+//   - a container whose records carry "upstreams" has its other names forwarded there instead
+//     of to the network's upstreams (--dns keeps container names working, as on Docker's
+//     user-defined networks).
+// Every other client gets the view of the listen address the query arrived on.
+//
 // WHERE CONTAINERS SEND QUERIES: the container's /etc/resolv.conf names the network's gateway
 // address (the bridge address on the host) as its nameserver; container_resolv_conf() renders
 // that file. berth-dns binds with IP_FREEBIND, so a file may name an address before the bridge
@@ -77,6 +89,9 @@ struct DnsRecord {
     std::string name;                  // container name
     std::vector<std::string> aliases;  // --network-alias values (may repeat across records)
     std::string ipv4;                  // dotted quad
+    // Defaulted so that {name, aliases, ipv4} stays a complete initializer.
+    std::string container{};               // container id ("" = unknown: no client view)
+    std::vector<std::string> upstreams{};  // the container's own forwarders (--dns)
 };
 
 struct DnsNetworkFile {

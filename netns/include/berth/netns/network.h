@@ -36,6 +36,9 @@ struct Endpoint {
     Ipv4 ip;
     std::vector<std::string> aliases;
     std::vector<PortMapping> ports;
+    // --dns: the servers berth-dns forwards this container's other names to (its container
+    // names keep working); empty: the network's upstreams.
+    std::vector<std::string> dns;
 };
 
 struct Network {

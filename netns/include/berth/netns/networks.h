@@ -57,6 +57,7 @@ struct AttachRequest {
     std::optional<Ipv4> ip;
     std::vector<std::string> aliases;
     std::vector<PortMapping> ports;
+    std::vector<std::string> dns;  // --dns servers (IPv4[:PORT]), see Endpoint::dns
 };
 
 // What a container got on one network.
@@ -93,10 +94,9 @@ class Networks {
     void release_container(const std::string& container_id);
     std::vector<Attachment> attachments_of(const std::string& container_id) const;
 
-    // /etc/resolv.conf for the container: its first network's DNS (the gateway), or `dns`
-    // servers when given (--dns).
-    std::string resolv_conf(const std::string& container_id,
-                            const std::vector<std::string>& dns = {}) const;
+    // /etc/resolv.conf for the container: berth-dns on its first network's gateway (which
+    // forwards other names to the container's --dns servers when it has them).
+    std::string resolv_conf(const std::string& container_id) const;
     // /etc/hosts: localhost lines and the container's own addresses under its hostname.
     std::string hosts(const std::string& container_id, const std::string& hostname) const;
 

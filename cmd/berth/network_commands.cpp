@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "berth/engine/container_store.h"
-#include "berth/engine/engine.h"
 #include "berth/error.h"
 #include "berth/file_io.h"
 #include "berth/netns/container_network.h"
@@ -102,13 +101,13 @@ void require_named_network(const engine::ContainerRecord& record, const std::str
                     ": it has no network (--network none)");
 }
 
-// A running container is attached or detached live (in its namespace) and the change is
-// recorded; a created or exited one only has its record changed, and the next start attaches
-// every recorded network (docker keeps them in EndpointsConfig the same way).
-bool running_on_networks(const GlobalFlags& g, const std::string& id,
-                         const netns::Networks& networks) {
-    engine::Engine engine(g.root, g.run_root);
-    return engine.state(id).status == "running" && netns::is_netns_mount(networks.netns_path(id));
+// A container whose network namespace exists (running, starting or between restarts) is
+// attached or detached live and the change is recorded; a created or exited one only has its
+// record changed, and the next start attaches every recorded network (docker keeps them in
+// EndpointsConfig the same way). The caller holds the container's lock, which the monitor
+// takes while it reads the record and makes the namespace, so a start never misses a connect.
+bool has_live_namespace(const std::string& id, const netns::Networks& networks) {
+    return netns::is_netns_mount(networks.netns_path(id));
 }
 
 void refresh_settings(const engine::ContainerStore& store, const std::string& id,
@@ -131,7 +130,7 @@ int connect(const GlobalFlags& g, const NetworkFlags& f) {
     if (engine::records_network(record.host_config, name))
         throw Error("container " + record.name + " is already connected to network " + name);
     if (!f.ip.empty()) netns::Ipv4::parse(f.ip);
-    if (running_on_networks(g, id, networks)) {
+    if (has_live_namespace(id, networks)) {
         netns::AttachRequest request;
         request.container_id = id;
         request.container_name = record.name;
@@ -164,7 +163,7 @@ int disconnect(const GlobalFlags& g, const NetworkFlags& f) {
         }
     }
     bool live = false;
-    if (running_on_networks(g, id, networks)) {
+    if (has_live_namespace(id, networks)) {
         try {
             live = networks.detach(id, name);
         } catch (const Error&) {

@@ -227,7 +227,16 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
 }
 
 void Monitor::prepare_bundle() {
-    NetworkAttachment net = setup_network(store_, record_);
+    NetworkAttachment net;
+    {
+        // Every start takes the record as it is now (`network connect/disconnect` change it
+        // between starts, also between restarts by the policy), under the container's lock:
+        // a concurrent `network connect` (which holds it too) either recorded its network
+        // before this read or finds the namespace made here and attaches to it live.
+        UniqueFd lock = store_.lock(id_);
+        record_ = store_.load(id_);
+        net = setup_network(store_, record_);
+    }
     std::string dir = store_.dir(id_);
     write_file_atomic(dir + "/hosts", net.hosts, 0644);
     write_file_atomic(dir + "/hostname", net.hostname, 0644);
@@ -243,9 +252,6 @@ void Monitor::prepare_bundle() {
 
 int Monitor::run_once(bool first) {
     start_error_.clear();
-    // A restart by the policy takes the record as it is now: `network connect/disconnect`
-    // may have changed its networks since the last start.
-    if (!first) record_ = store_.load(id_);
     if (!rootfs_) {
         rootfs_.emplace(mount_rootfs(store_, record_));
         populate_volumes(store_, record_);

@@ -7,6 +7,7 @@
 #include "berth/error.h"
 #include "berth/file_io.h"
 #include "berth/netns/container_network.h"
+#include "berth/netns/ipam.h"
 #include "berth/netns/namespace.h"
 #include "berth/netns/networks.h"
 #include "commands.h"
@@ -126,10 +127,12 @@ int connect(const GlobalFlags& g, const NetworkFlags& f) {
     require_named_network(record, "connected to network " + wanted);
     netns::Networks networks(netns::NetworksConfig::for_root(g.root));
     if (wanted == netns::kDefaultNetworkName) networks.ensure_default();
-    std::string name = networks.get(wanted).name;  // "network X not found"
+    netns::Network network = networks.get(wanted);  // "network X not found"
+    const std::string& name = network.name;
     if (engine::records_network(record.host_config, name))
         throw Error("container " + record.name + " is already connected to network " + name);
-    if (!f.ip.empty()) netns::Ipv4::parse(f.ip);
+    // Also for a stopped container: a bad --ip is refused now, not at its next start.
+    if (!f.ip.empty()) netns::check_requested_address(network, netns::Ipv4::parse(f.ip));
     if (has_live_namespace(id, networks)) {
         netns::AttachRequest request;
         request.container_id = id;

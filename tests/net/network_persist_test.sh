@@ -129,7 +129,11 @@ B create --name h --network host $IMAGE true >/dev/null
 grep -q "host's network namespace" "$WORK/err" || fail "host error: $(cat "$WORK/err")"
 [[ $(rc_of B network disconnect net1 peer2) != 0 ]] || fail "disconnect of a network peer2 is not on worked"
 grep -q "container peer2 is not connected to network net1" "$WORK/err" || fail "not-connected error: $(cat "$WORK/err")"
-B rm n h >/dev/null
+B create --name s --network net1 $IMAGE true >/dev/null
+[[ $(rc_of B network connect --ip 203.0.113.5 net2 s) != 0 ]] || fail "connect --ip outside net2's subnet worked"
+grep -q "address 203.0.113.5 is not in network net2's subnet" "$WORK/err" || fail "--ip error: $(cat "$WORK/err")"
+[[ $(networks_of s) == "net1" ]] || fail "a refused connect was recorded: $(networks_of s)"
+B rm n h s >/dev/null
 
 step "a restart by the policy picks up a live connect"
 B run -d --name r --network net1 --restart always $IMAGE \

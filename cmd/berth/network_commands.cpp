@@ -91,13 +91,14 @@ int remove(const GlobalFlags& g, const NetworkFlags& f) {
     return status;
 }
 
-// The container is on named networks (not host or none); `action` says what was refused.
+// The container is on named networks, or `network disconnect` took all of them (not
+// --network host or none); `action` says what was refused.
 void require_named_network(const engine::ContainerRecord& record, const std::string& action) {
     const std::string& mode = record.host_config.network_mode;
     if (mode == "host")
         throw Error("container " + record.name + " cannot be " + action +
                     ": it uses the host's network namespace (--network host)");
-    if (mode == "none")
+    if (mode == "none" && !record.host_config.networks_disconnected)
         throw Error("container " + record.name + " cannot be " + action +
                     ": it has no network (--network none)");
 }

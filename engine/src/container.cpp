@@ -98,6 +98,7 @@ json host_json(const HostConfig& h) {
             {"BerthNetworkAliases", h.network_aliases},
             {"BerthIPv4Address", h.ipv4_address},
             {"BerthExtraNetworks", extra_networks_json(h.extra_networks)},
+            {"BerthNetworksDisconnected", h.networks_disconnected},
             {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}}};
 }
 
@@ -124,6 +125,7 @@ HostConfig host_from(const json& j) {
     h.port_bindings = j.value("BerthPublish", std::vector<std::string>{});
     h.network_aliases = j.value("BerthNetworkAliases", std::vector<std::string>{});
     h.ipv4_address = j.value("BerthIPv4Address", "");
+    h.networks_disconnected = j.value("BerthNetworksDisconnected", false);
     for (const json& e : j.value("BerthExtraNetworks", json::array()))
         h.extra_networks.push_back({e.at("Name").get<std::string>(), e.value("IPv4Address", ""),
                                     e.value("Aliases", std::vector<std::string>{})});

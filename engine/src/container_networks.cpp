@@ -32,6 +32,7 @@ void add_recorded_network(HostConfig& h, NetworkEndpointConfig endpoint) {
         h.network_mode = endpoint.network;
         h.ipv4_address = endpoint.ipv4_address;
         h.network_aliases = endpoint.aliases;
+        h.networks_disconnected = false;
         return;
     }
     h.extra_networks.push_back(std::move(endpoint));
@@ -51,6 +52,7 @@ bool remove_recorded_network(HostConfig& h, const std::string& network) {
         h.network_mode = "none";
         h.ipv4_address.clear();
         h.network_aliases.clear();
+        h.networks_disconnected = true;
         return true;
     }
     NetworkEndpointConfig next = h.extra_networks.front();

@@ -156,7 +156,9 @@ nlohmann::json idle_network_settings(const ContainerRecord& record) {
     // those are given at the next start).
     nlohmann::json networks = nlohmann::json::object();
     const std::string& mode = record.host_config.network_mode;
-    if (!is_named_network(mode)) networks[mode] = endpoint(mode, {});
+    // (None at all once `network disconnect` took the last one, as docker shows it.)
+    if (!is_named_network(mode) && !record.host_config.networks_disconnected)
+        networks[mode] = endpoint(mode, {});
     for (const auto& e : recorded_networks(record.host_config))
         networks[e.network] = endpoint(e.network, e.aliases);
     return {{"Bridge", ""},     {"SandboxID", ""},

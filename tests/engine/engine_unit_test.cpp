@@ -298,7 +298,14 @@ TEST(RecordedNetworks, KeepOrderRoundTripAndPromoteTheNextOnDisconnect) {
     EXPECT_TRUE(remove_recorded_network(back, "net3"));
     EXPECT_TRUE(remove_recorded_network(back, "net2"));  // the last: no network at all
     EXPECT_EQ(back.network_mode, "none");
+    EXPECT_TRUE(back.networks_disconnected);
     EXPECT_TRUE(recorded_networks(back).empty());
+    r.host_config = back;
+    EXPECT_TRUE(ContainerRecord::from_json(r.to_json()).host_config.networks_disconnected);
+    EXPECT_TRUE(idle_network_settings(r)["Networks"].empty());  // docker: no network at all
+    add_recorded_network(back, {"net9", "", {}});  // connect again: the first once more
+    EXPECT_EQ(back.network_mode, "net9");
+    EXPECT_FALSE(back.networks_disconnected);
 }
 
 TEST(RecordedNetworks, OldRecordsWithoutNetworkModeMeanNone) {

@@ -6,7 +6,8 @@
 #   m runs on net1, `network connect net2 m`, `berth restart m`: still on both (eth0 net1,
 #   eth1 net2), pings a container on net2; stopped, `network disconnect net1 m`, started: only
 #   on net2 (eth0 now net2); `network connect` of a stopped container attaches at its start;
-#   a restart by the restart policy picks up a live connect; connect refuses a network it is
+#   a restart by the restart policy picks up a live connect; a container whose last network
+#   was disconnected has none and can be connected again; connect refuses a network it is
 #   already on, a missing network, --network none and host; `network rm` of a network only a
 #   stopped container records works, and that container's next start fails with "network X
 #   not found" leaving nothing behind; `berth run -d` without --network is on "bridge" and
@@ -178,6 +179,18 @@ B network disconnect net1 m
 [[ $(ifaces m) == "lo" ]] || fail "m kept '$(ifaces m)'"
 [[ $(B inspect m | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["HostConfig"]["NetworkMode"])') == none ]] ||
     fail "NetworkMode after the last disconnect"
+[[ -z $(networks_of m) ]] || fail "inspect shows '$(networks_of m)' after the last disconnect"
+step "... and network connect gives it one again, live and at the next start"
+B network connect net2 m || fail "connect after the last disconnect"
+[[ $(ifaces m) == "eth0 lo" ]] || fail "m has '$(ifaces m)' after connecting again"
+B exec m ping -c 1 -W 2 "$P2" >/dev/null || fail "m cannot ping peer2 after connecting again"
+B stop -t 1 m >/dev/null
+B network disconnect net2 m
+[[ -z $(networks_of m) ]] || fail "stopped m shows '$(networks_of m)' after the last disconnect"
+B network connect net1 m || fail "connect of a stopped container after the last disconnect"
+B start m >/dev/null
+[[ $(networks_of m) == net1 && $(addr_of_if m eth0) == "$(ip_on m net1)" ]] ||
+    fail "m restarted on '$(networks_of m)'"
 B rm -f m >/dev/null
 grep -q "/run/berth/netns/$M_ID " /proc/self/mountinfo && fail "netns mount of m left after rm"
 

@@ -53,6 +53,9 @@ struct HostConfig {
     std::string ipv4_address;
     // The networks after the first (network_mode, ipv4_address, network_aliases), in order.
     std::vector<NetworkEndpointConfig> extra_networks;
+    // "none" because `network disconnect` took its last network (not --network none): docker
+    // shows no network at all then, and `network connect` may give it one again.
+    bool networks_disconnected = false;
     std::map<std::string, std::string> log_options;  // max-size, max-file
 };
 
@@ -61,11 +64,12 @@ struct HostConfig {
 std::vector<NetworkEndpointConfig> recorded_networks(const HostConfig& h);
 bool records_network(const HostConfig& h, const std::string& network);
 // Appends a network (`network connect`); the caller checked that it is not recorded yet and
-// that the container is on a named network.
+// that the container is on a named network or had all of them disconnected (then it becomes
+// the first).
 void add_recorded_network(HostConfig& h, NetworkEndpointConfig endpoint);
 // Drops a network (`network disconnect`); false when it was not recorded. Dropping the first
 // promotes the next one to first (eth0, the default route); dropping the last leaves the
-// container with no network ("none"), as docker does.
+// container with no network ("none", networks_disconnected), as docker does.
 bool remove_recorded_network(HostConfig& h, const std::string& network);
 
 // One resolved mount, as `inspect` shows it in Mounts.

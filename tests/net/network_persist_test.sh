@@ -11,7 +11,8 @@
 #   already on, a missing network, --network none and host; `network rm` of a network only a
 #   stopped container records works, and that container's next start fails with "network X
 #   not found" leaving nothing behind; `berth run -d` without --network is on "bridge" and
-#   reaches another default-network container; `--network none` has only lo.
+#   reaches another default-network container, -p works without --network; `--network none`
+#   has only lo.
 #
 # Traffic only goes between namespaces and bridges this test creates; DNS names that are not
 # containers' go to a loopback port nobody serves (BERTH_DNS_UPSTREAMS). Everything is removed
@@ -203,10 +204,18 @@ D1=$(ip_on d1 bridge)
     fail "d1's NetworkMode is not bridge"
 B exec d2 ping -c 1 -W 2 "$D1" >/dev/null || fail "d2 cannot ping d1 on the default network"
 [[ $(B run --rm --network none $IMAGE ls /sys/class/net) == lo ]] || fail "--network none has more than lo"
+PORT=
+for p in $(seq 18181 18281); do ss -Htln "sport = :$p" | grep -q . || { PORT=$p; break; }; done
+[[ -n $PORT ]] || fail "no free port in 18181-18281"
+B run -d --name web -p "127.0.0.1:$PORT:80" $IMAGE \
+    sh -c 'mkdir -p /www && echo on-bridge > /www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+got=
+for i in $(seq 1 50); do got=$(curl -s -m 2 "http://127.0.0.1:$PORT/" || true); [[ -n $got ]] && break; sleep 0.1; done
+[[ $got == on-bridge ]] || fail "-p without --network: curl 127.0.0.1:$PORT gave '$got'"
 B network ls | grep -q " bridge " || fail "network ls lacks bridge"
 
 step "everything goes"
-B rm -f d1 d2 peer1 peer2 >/dev/null
+B rm -f d1 d2 web peer1 peer2 >/dev/null
 for net in net1 net2 bridge; do B network rm $net >/dev/null || fail "network rm $net"; done
 [[ -z $(B network ls -q) ]] || fail "networks left"
 echo "PASS: network persist"

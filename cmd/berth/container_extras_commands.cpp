@@ -42,20 +42,26 @@ int copy(const GlobalFlags& g, const ExtrasFlags& f) {
         if (from == to)
             throw Error(from ? "copying between containers is not supported"
                              : "one of SRC and DEST must be CONTAINER:PATH");
-        if (f.source == "-" || f.destination == "-")
-            throw Error("cp: tar streams (-) are not supported; give a host path");
         engine::Engine eng(g.root, g.run_root);
         engine::CopyOptions options;
         options.follow_link = f.follow_link;
         options.keep_owner = true;  // -a is what berth always does (modes and owners kept)
         if (from) {
             std::string id = eng.containers().resolve(src_ctr);
-            engine::copy_from_container(engine::container_filesystem(eng, id), src_path,
-                                        f.destination, options);
+            if (f.destination == "-")  // docker cp CTR:PATH -: a tar stream on stdout
+                engine::archive_from_container(engine::container_filesystem(eng, id), src_path,
+                                               STDOUT_FILENO, options);
+            else
+                engine::copy_from_container(engine::container_filesystem(eng, id), src_path,
+                                            f.destination, options);
         } else {
             std::string id = eng.containers().resolve(dst_ctr);
-            engine::copy_to_container(engine::container_filesystem(eng, id), f.source, dst_path,
-                                      options);
+            if (f.source == "-")  // docker cp - CTR:DIR: a tar stream from stdin
+                engine::extract_to_container(engine::container_filesystem(eng, id), STDIN_FILENO,
+                                             dst_path, options);
+            else
+                engine::copy_to_container(engine::container_filesystem(eng, id), f.source, dst_path,
+                                          options);
         }
         return 0;
     });
@@ -189,8 +195,10 @@ void add_container_extras(CLI::App& app, GlobalFlags& g, Action& action) {
 
     CLI::App* cp = app.add_subcommand(
         "cp", "copy files between a container and the host (CONTAINER:PATH on one side)");
-    cp->add_option("SRC", f->source, "CONTAINER:PATH or a host path")->required();
-    cp->add_option("DEST", f->destination, "CONTAINER:PATH or a host path")->required();
+    cp->add_option("SRC", f->source, "CONTAINER:PATH, a host path, or - (a tar stream on stdin)")
+        ->required();
+    cp->add_option("DEST", f->destination, "CONTAINER:PATH, a host path, or - (tar to stdout)")
+        ->required();
     cp->add_flag("-L,--follow-link", f->follow_link, "copy what a source symlink points to");
     cp->add_flag("-a,--archive", f->archive, "keep uid/gid (always done)");
     bind(cp, copy);

@@ -5,12 +5,14 @@
 #include <iostream>
 #include <memory>
 
+#include "berth/engine/container_ops.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/inspect.h"
 #include "berth/engine/logs.h"
 #include "berth/engine/volumes.h"
 #include "berth/images/inspect.h"
 #include "berth/images/store.h"
+#include "berth/netns/network.h"
 #include "berth/netns/networks.h"
 #include "container_commands.h"
 
@@ -34,9 +36,11 @@ double now_seconds() {
     return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
-std::string status_text(const engine::RunState& st) {
+std::string status_text(const engine::RunState& st, bool paused) {
     double now = now_seconds();
-    if (st.status == "running") return "Up " + ago(now - engine::parse_rfc3339(st.started_at));
+    if (st.status == "running")
+        return "Up " + ago(now - engine::parse_rfc3339(st.started_at)) +
+               (paused ? " (Paused)" : "");
     if (st.status == "restarting")
         return "Restarting (" + std::to_string(st.exit_code) + ") " +
                ago(now - engine::parse_rfc3339(st.finished_at)) + " ago";
@@ -44,6 +48,24 @@ std::string status_text(const engine::RunState& st) {
         return "Exited (" + std::to_string(st.exit_code) + ") " +
                ago(now - engine::parse_rfc3339(st.finished_at)) + " ago";
     return "Created";
+}
+
+// Docker's PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:53->53/udp" while it runs.
+std::string ports_text(const engine::ContainerRecord& r, bool up) {
+    std::string out;
+    if (!up) return out;
+    for (const std::string& spec : r.host_config.port_bindings) {
+        netns::PortMapping p;
+        try {
+            p = netns::PortMapping::parse(spec);
+        } catch (const Error&) {
+            continue;  // validated at create; an old record's odd value is just not shown
+        }
+        if (!out.empty()) out += ", ";
+        out += (p.host_ip.value ? p.host_ip.str() : "0.0.0.0") + ":" + std::to_string(p.host_port) +
+               "->" + std::to_string(p.container_port) + "/" + p.protocol;
+    }
+    return out;
 }
 
 struct QueryFlags {
@@ -59,8 +81,8 @@ int ps(const GlobalFlags& g, const QueryFlags& f) {
     if (f.format != "table" && f.format != "json" && f.format.find("{{") == std::string::npos)
         throw Error("ps --format " + f.format + ": use table, json or a {{.Field}} template");
     if (!f.quiet && f.format == "table")
-        std::printf("%-12s   %-24s %-22s %-16s %-28s %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-                    "CREATED", "STATUS", "PORTS", "NAMES");
+        std::printf("%-12s   %-24s %-22s %-16s %-28s %-20s %s\n", "CONTAINER ID", "IMAGE",
+                    "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
     for (const std::string& id : eng.containers().ids()) {
         engine::ContainerRecord r;
         engine::RunState st;
@@ -72,6 +94,8 @@ int ps(const GlobalFlags& g, const QueryFlags& f) {
         }
         bool up = st.status == "running" || st.status == "restarting";
         if (!f.all && !up) continue;
+        bool paused = st.status == "running" && engine::container_paused(eng.containers(), id);
+        std::string status = status_text(st, paused), ports = ports_text(r, up);
         if (f.quiet) {
             std::printf("%s\n", id.substr(0, 12).c_str());
             continue;
@@ -83,9 +107,9 @@ int ps(const GlobalFlags& g, const QueryFlags& f) {
                     {"Command", command},
                     {"CreatedAt", r.created},
                     {"RunningFor", ago(now_seconds() - engine::parse_rfc3339(r.created))},
-                    {"State", st.status},
-                    {"Status", status_text(st)},
-                    {"Ports", ""},
+                    {"State", paused ? "paused" : st.status},
+                    {"Status", status},
+                    {"Ports", ports},
                     {"Names", r.name},
                     {"Labels", r.config.labels}};
         if (f.format == "json") {
@@ -95,10 +119,10 @@ int ps(const GlobalFlags& g, const QueryFlags& f) {
         } else {
             std::string cmd = "\"" + command + "\"";
             if (cmd.size() > 22) cmd = cmd.substr(0, 20) + "…\"";
-            std::printf("%-12s   %-24s %-22s %-16s %-28s %-6s %s\n", id.substr(0, 12).c_str(),
+            std::printf("%-12s   %-24s %-22s %-16s %-28s %-20s %s\n", id.substr(0, 12).c_str(),
                         r.config.image.substr(0, 24).c_str(), cmd.c_str(),
-                        (row["RunningFor"].get<std::string>() + " ago").c_str(),
-                        status_text(st).c_str(), "", r.name.c_str());
+                        (row["RunningFor"].get<std::string>() + " ago").c_str(), status.c_str(),
+                        ports.c_str(), r.name.c_str());
         }
     }
     return 0;

@@ -22,6 +22,7 @@ namespace {
 
 struct RunFlags {
     bool detach = false, interactive = false, tty = false, remove = false, read_only = false;
+    bool init = false;
     bool insecure = false;
     std::string name, workdir, user, entrypoint, hostname, memory, memory_swap,
         restart = "no", network = "bridge", stop_signal;
@@ -31,6 +32,7 @@ struct RunFlags {
     std::string ip;
     double cpus = 0;
     int64_t pids_limit = 0;
+    std::vector<std::string> ulimits;
     int stop_timeout = -1;
 };
 
@@ -52,12 +54,16 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--memory-swap", f.memory_swap, "memory+swap limit (-1: unlimited)");
     cmd->add_option("--cpus", f.cpus, "CPUs (e.g. 0.5)");
     cmd->add_option("--pids-limit", f.pids_limit, "maximum number of processes");
+    cmd->add_option("--ulimit", f.ulimits,
+                    "NAME=SOFT[:HARD], e.g. nofile=1024:2048 (-1: unlimited)")
+        ->allow_extra_args(false);
     cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
     cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")
         ->allow_extra_args(false);
     cmd->add_option("--security-opt", f.security_opt, "seccomp=FILE|unconfined, no-new-privileges")
         ->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
+    cmd->add_flag("--init", f.init, "run berth-init as PID 1: reaps orphans, forwards signals");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
     cmd->add_option("--network,--net", f.network,
                     "bridge (the default), none, host or a network's name");
@@ -154,10 +160,12 @@ engine::CreateRequest build_request(const RunFlags& f, const std::vector<std::st
     if (f.cpus < 0 || std::isnan(f.cpus)) throw Error("--cpus must be positive");
     h.nano_cpus = static_cast<int64_t>(f.cpus * 1e9);
     h.pids_limit = f.pids_limit;
+    for (const std::string& u : f.ulimits) h.ulimits.push_back(engine::parse_ulimit(u));
     h.cap_add = f.cap_add;
     h.cap_drop = f.cap_drop;
     h.security_opt = f.security_opt;
     h.read_only = f.read_only;
+    h.init = f.init;
     h.auto_remove = f.remove;
     h.restart_policy = engine::parse_restart_policy(f.restart);
     h.network_mode = f.network;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+
+#include <unistd.h>
 
 #include "berth/error.h"
 #include "berth/file_io.h"
@@ -85,6 +88,18 @@ void set_env(std::vector<std::string>& env, const std::string& entry) {
     env.push_back(entry);
 }
 
+// Where --init puts berth-init in the container (docker's is /sbin/docker-init).
+constexpr const char* kInitPath = "/sbin/berth-init";
+
+// berth-init on the host: the engine says where (beside berth-monitor) when it starts one.
+std::string init_binary() {
+    const char* set = std::getenv("BERTH_INIT_BINARY");
+    if (!set || ::access(set, X_OK) != 0)
+        throw Error(std::string("--init: berth-init not found") +
+                    (set ? " at " + std::string(set) : ""));
+    return set;
+}
+
 json bind_mount(const std::string& source, const std::string& dest, bool read_only) {
     return {{"destination", dest},
             {"type", "bind"},
@@ -160,6 +175,7 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
     json& process = spec["process"];
     std::vector<std::string> args{r.path};
     args.insert(args.end(), r.args.begin(), r.args.end());
+    if (h.init) args.insert(args.begin(), {kInitPath, "--"});
     process["args"] = args;
     process["terminal"] = c.tty;
     std::vector<std::string> env;
@@ -178,6 +194,18 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
     process["noNewPrivileges"] = false;
     std::vector<std::string> caps = capability_set(h);
     process["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+    // --ulimit replaces the default of the same resource (the runtime's RLIMIT_NOFILE 1024).
+    for (const Ulimit& u : h.ulimits) {
+        json limit = rlimit_json(u);
+        json& rlimits = process["rlimits"];
+        auto same = std::find_if(rlimits.begin(), rlimits.end(), [&](const json& r) {
+            return r.value("type", "") == limit["type"];
+        });
+        if (same != rlimits.end())
+            *same = limit;
+        else
+            rlimits.push_back(limit);
+    }
 
     spec["root"] = {{"path", "rootfs"}, {"readonly", h.read_only}};
     spec["hostname"] = network.hostname.substr(0, network.hostname.size() - 1);
@@ -190,6 +218,7 @@ std::string bundle_config_json(const ContainerStore& store, const ContainerRecor
                       {"source", "cgroup"},
                       {"options", {"ro", "nosuid", "noexec", "nodev", "relatime"}}});
     std::string dir = store.dir(r.id);
+    if (h.init) mounts.push_back(bind_mount(init_binary(), kInitPath, true));
     mounts.push_back(bind_mount(dir + "/hosts", "/etc/hosts", false));
     mounts.push_back(bind_mount(dir + "/hostname", "/etc/hostname", false));
     mounts.push_back(bind_mount(dir + "/resolv.conf", "/etc/resolv.conf", false));

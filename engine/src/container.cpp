@@ -77,6 +77,15 @@ json extra_networks_json(const std::vector<NetworkEndpointConfig>& extras) {
     return out;
 }
 
+// docker's HostConfig.Ulimits: [{"Name": "nofile", "Soft": 1024, "Hard": 2048}] or null.
+json ulimits_json(const std::vector<Ulimit>& ulimits) {
+    if (ulimits.empty()) return nullptr;
+    json out = json::array();
+    for (const Ulimit& u : ulimits)
+        out.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+    return out;
+}
+
 json host_json(const HostConfig& h) {
     return {{"Binds", h.binds},
             {"Tmpfs", h.tmpfs},
@@ -89,6 +98,7 @@ json host_json(const HostConfig& h) {
             {"SecurityOpt", h.security_opt},
             {"ReadonlyRootfs", h.read_only},
             {"AutoRemove", h.auto_remove},
+            {"Init", h.init ? json(true) : json(nullptr)},
             {"RestartPolicy",
              {{"Name", h.restart_policy.name},
               {"MaximumRetryCount", h.restart_policy.maximum_retry_count}}},
@@ -99,7 +109,8 @@ json host_json(const HostConfig& h) {
             {"BerthIPv4Address", h.ipv4_address},
             {"BerthExtraNetworks", extra_networks_json(h.extra_networks)},
             {"BerthNetworksDisconnected", h.networks_disconnected},
-            {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}}};
+            {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}},
+            {"Ulimits", ulimits_json(h.ulimits)}};
 }
 
 HostConfig host_from(const json& j) {
@@ -116,6 +127,7 @@ HostConfig host_from(const json& j) {
     h.security_opt = j.value("SecurityOpt", std::vector<std::string>{});
     h.read_only = j.value("ReadonlyRootfs", false);
     h.auto_remove = j.value("AutoRemove", false);
+    h.init = j.contains("Init") && j["Init"].is_boolean() && j["Init"].get<bool>();
     if (j.contains("RestartPolicy")) {
         h.restart_policy.name = j["RestartPolicy"].value("Name", "no");
         h.restart_policy.maximum_retry_count = j["RestartPolicy"].value("MaximumRetryCount", 0);
@@ -131,6 +143,10 @@ HostConfig host_from(const json& j) {
                                     e.value("Aliases", std::vector<std::string>{})});
     if (j.contains("LogConfig"))
         h.log_options = j["LogConfig"].value("Config", std::map<std::string, std::string>{});
+    if (j.contains("Ulimits") && j["Ulimits"].is_array())
+        for (const json& u : j["Ulimits"])
+            h.ulimits.push_back(
+                {u.value("Name", ""), u.value("Soft", int64_t{0}), u.value("Hard", int64_t{0})});
     return h;
 }
 

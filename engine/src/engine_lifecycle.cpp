@@ -126,7 +126,11 @@ std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFd
     }
     if (::access(binary.c_str(), X_OK) != 0) throw_errno("monitor " + binary);
     // The monitor runs berth-netns (installed beside it) for named networks.
-    ::setenv("BERTH_NETNS_HELPER", (binary.substr(0, binary.rfind('/') + 1) + "berth-netns").c_str(), 0);
+    ::setenv("BERTH_NETNS_HELPER",
+             (binary.substr(0, binary.rfind('/') + 1) + "berth-netns").c_str(), 0);
+    // ...and bind-mounts berth-init (also installed beside it) for --init.
+    ::setenv("BERTH_INIT_BINARY", (binary.substr(0, binary.rfind('/') + 1) + "berth-init").c_str(),
+             0);
     UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw_errno("open /dev/null");
     int fds[4] = {attach && attach->in >= 0 ? attach->in : null_fd.get(),

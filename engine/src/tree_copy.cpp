@@ -17,29 +17,6 @@ namespace {
 
 constexpr size_t kMaxLinkFds = 256;
 
-std::vector<std::string> entries_of(int dir_fd, const std::string& shown) {
-    int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0) throw_errno("read directory " + shown);
-    DIR* dir = ::fdopendir(dup_fd);
-    if (!dir) {
-        int err = errno;
-        ::close(dup_fd);
-        throw_errno("read directory " + shown, err);
-    }
-    ::rewinddir(dir);
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* e = ::readdir(dir)) {
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-            names.emplace_back(e->d_name);
-        errno = 0;
-    }
-    int err = errno;
-    ::closedir(dir);
-    if (err != 0) throw_errno("read directory " + shown, err);
-    return names;
-}
-
 void copy_data(int in, int out, const std::string& shown) {
     // copy_file_range shares extents on filesystems that can; across filesystem types the
     // kernel refuses it and we copy by hand.
@@ -119,6 +96,29 @@ std::string fd_path(int fd) {
 }
 
 }  // namespace
+
+std::vector<std::string> directory_entries(int dir_fd, const std::string& shown) {
+    int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0) throw_errno("read directory " + shown);
+    DIR* dir = ::fdopendir(dup_fd);
+    if (!dir) {
+        int err = errno;
+        ::close(dup_fd);
+        throw_errno("read directory " + shown, err);
+    }
+    ::rewinddir(dir);
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* e = ::readdir(dir)) {
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+            names.emplace_back(e->d_name);
+        errno = 0;
+    }
+    int err = errno;
+    ::closedir(dir);
+    if (err != 0) throw_errno("read directory " + shown, err);
+    return names;
+}
 
 UniqueFd reopen(int path_fd, int flags) {
     struct stat st;
@@ -207,7 +207,7 @@ void TreeCopier::copy_special(int src_fd, const struct stat& st, int dst_dir,
 void TreeCopier::copy_contents(int src, int dst, const std::string& shown) {
     UniqueFd dir = reopen(src, O_RDONLY);
     if (!dir) throw_errno("open directory " + shown);
-    for (const std::string& name : entries_of(dir.get(), shown))
+    for (const std::string& name : directory_entries(dir.get(), shown))
         copy(dir.get(), name, dst, name, shown + "/" + name);
 }
 
@@ -275,7 +275,8 @@ void remove_tree_at(int dir_fd, const std::string& name) {
         UniqueFd fd(
             ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd) throw_errno("open " + name);
-        for (const std::string& child : entries_of(fd.get(), name)) remove_tree_at(fd.get(), child);
+        for (const std::string& child : directory_entries(fd.get(), name))
+            remove_tree_at(fd.get(), child);
         if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
             throw_errno("remove " + name);
     } else if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
@@ -294,7 +295,7 @@ uint64_t bytes_below(int dir_fd, const std::string& name, std::set<std::pair<dev
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) return 0;
     uint64_t total = 0;
-    for (const std::string& child : entries_of(fd.get(), name))
+    for (const std::string& child : directory_entries(fd.get(), name))
         total += bytes_below(fd.get(), child, seen);
     return total;
 }
@@ -307,7 +308,7 @@ uint64_t tree_bytes_at(int dir_fd, const std::string& name) {
 }
 
 bool dir_is_empty(int dir_fd) {
-    return entries_of(dir_fd, "directory").empty();
+    return directory_entries(dir_fd, "directory").empty();
 }
 
 }  // namespace berth::engine

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "berth/fd.h"
 
@@ -51,6 +52,8 @@ class TreeCopier {
 // else: its /proc/self/fd magic link, which is that very inode, not a name looked up again).
 UniqueFd reopen(int path_fd, int flags);
 
+// The names in the open directory, without "." and ".."; `shown` names it in errors.
+std::vector<std::string> directory_entries(int dir_fd, const std::string& shown);
 // Removes dir_fd/name and everything below it, never following a symlink.
 void remove_tree_at(int dir_fd, const std::string& name);
 // Bytes used by regular files below dir_fd/name (each hard-linked inode once).

@@ -5,6 +5,7 @@
 # named volumes (data kept across containers, inspect fields, rm refused while used, the
 # image's content copied into a new volume, rm -v of anonymous volumes), berth cp both ways
 # with a hostile symlink (/x -> /etc in the container) on a running and a stopped container,
+# cp's tar streams (- as SRC or DEST, a hostile stream refused),
 # stats with a --memory limit and pids, top, rename, pause/unpause and container prune.
 # Everything is removed at the end, also on failure; the host's /etc is checked unchanged.
 set -uo pipefail
@@ -112,6 +113,39 @@ check "... keeping modes and owners" [ "$("${B[@]}" exec cpc stat -c '%a %u:%g' 
 "${B[@]}" cp cpc:/tree/sub "$W/back"
 check "cp C:DIR to a new host path creates it with the content" [ "$(cat "$W/back/f")" = deep ]
 
+# --- cp with tar streams (-), the hostile stream included
+"${B[@]}" cp cpc:/tree - > "$W/tree.tar"
+check "cp C:DIR - writes a tar named after the directory" grep -qx 'tree/sub/f' <<<"$(tar -tf "$W/tree.tar")"
+check "... with owners kept" grep -q '123/456 .* tree/sub/f$' <<<"$(tar -tvf "$W/tree.tar")"
+"${B[@]}" cp cpc:/x/passwd - | tar -xOf - passwd > "$W/passwd-from-tar"
+check "cp C:/x/passwd - streams the container's file" grep -q "CONTAINER-$MARK" "$W/passwd-from-tar"
+mkdir -p "$W/in/d" && echo streamed > "$W/in/d/g"
+tar -C "$W/in" -cf - . | "${B[@]}" cp - cpc:/tmp
+check "tar | cp - C:DIR extracts into the directory" [ "$("${B[@]}" exec cpc cat /tmp/d/g)" = streamed ]
+python3 - "$W" "$MARK" <<'PY'
+import io, sys, tarfile
+work, mark = sys.argv[1], sys.argv[2]
+def write(name, entries):
+    with tarfile.open(f"{work}/{name}.tar", "w") as t:
+        for path, kind, value in entries:
+            info = tarfile.TarInfo(path)
+            if kind == "link":
+                info.type, info.linkname = tarfile.SYMTYPE, value
+                t.addfile(info)
+            else:
+                data = value.encode()
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+write("dotdot", [(f"../../../etc/{mark}", "file", "escaped")])
+write("through-link", [("l", "link", "/etc"), (f"l/{mark}", "file", "escaped")])
+PY
+for hostile in dotdot through-link; do
+    out=$("${B[@]}" cp - cpc:/tmp < "$W/$hostile.tar" 2>&1)
+    check "hostile stream $hostile is refused naming the entry" grep -q "tar entry .*$MARK" <<<"$out"
+done
+check "... nothing reached the container's /etc" [ "$("${B[@]}" exec cpc ls /etc | grep -c "$MARK")" = 1 ]
+check "... nor the host's /etc" [ ! -e "/etc/$MARK" ]
+
 # --- the same on the stopped container (its overlay mounted privately by cp)
 "${B[@]}" stop -t 1 cpc >/dev/null
 rm -f "$W/got-passwd"
@@ -138,6 +172,10 @@ check "top lists the container's processes" bash -c 'grep -q "sleep 1000" <<<"$1
 # --- pause / unpause
 "${B[@]}" pause st >/dev/null
 check "pause: inspect shows Paused" [ "$("${B[@]}" inspect --format '{{.State.Paused}}' st)" = true ]
+listing=$("${B[@]}" ps)
+check "pause: ps says Up ... (Paused)" grep -q 'Up .* (Paused) .* st$' <<<"$listing"
+listing=$("${B[@]}" ps --format '{{.State}} {{.Names}}')
+check "pause: ps --format State is paused" grep -qx 'paused st' <<<"$listing"
 pid=$("${B[@]}" inspect --format '{{.State.Pid}}' st)
 freezer=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$pid/cgroup")
 check "pause: its freezer cgroup is FROZEN" [ "$(cat "/sys/fs/cgroup/freezer$freezer/freezer.state")" = FROZEN ]

@@ -247,6 +247,23 @@ expect_eq "$(B run --rm --read-only $IMAGE sh -c 'touch /x 2>/dev/null || echo r
     "--read-only"
 expect_eq "$(B run --rm --read-only --tmpfs /scratch $IMAGE sh -c 'touch /scratch/x && echo ok')" ok \
     "--tmpfs on a read-only root"
+expect_eq "$(B run --rm --ulimit nofile=2048:4096 --ulimit core=-1 $IMAGE sh -c \
+    'echo $(ulimit -n) $(ulimit -Hn) $(ulimit -c)')" "2048 4096 unlimited" "--ulimit"
+expect_eq "$(rc_of B run --rm --ulimit nofile=9:3 $IMAGE true)" 125 "--ulimit soft above hard"
+grep -q "soft limit is above the hard limit" "$WORK/err" || fail "--ulimit error: $(cat "$WORK/err")"
+step "--init: berth-init is PID 1, reaps orphans, forwards stop's SIGTERM"
+expect_eq "$(B run --rm --init $IMAGE sh -c 'cat /proc/1/comm; exit 7'; echo "rc=$?")" "berth-init
+rc=7" "--init runs the command under berth-init and keeps its exit code"
+# An orphan (the backgrounded sleep) is reparented to PID 1: plain sleep never reaps it.
+B run -d --name "init-$TAG" --init $IMAGE sh -c '(sleep 0.1 &); exec sleep 60' >/dev/null
+B run -d --name "noinit-$TAG" $IMAGE sh -c '(sleep 0.1 &); exec sleep 60' >/dev/null
+sleep 1
+expect_eq "$(B exec "noinit-$TAG" ps -o stat | grep -c Z)" 1 "without --init the orphan stays a zombie"
+expect_eq "$(B exec "init-$TAG" ps -o stat | grep -c Z)" 0 "with --init the orphan is reaped"
+B stop -t 30 "init-$TAG" >/dev/null
+expect_eq "$(B inspect --format '{{.State.ExitCode}}' "init-$TAG")" 143 \
+    "stop's SIGTERM reaches the command through berth-init (not the 30 s SIGKILL)"
+B rm -f "init-$TAG" "noinit-$TAG" >/dev/null
 expect_eq "$(B run --rm --cpus 0.5 --pids-limit 10 --memory 32m $IMAGE sh -c \
     'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/memory/memory.limit_in_bytes')" \
     "10

@@ -196,6 +196,21 @@ TEST(Capabilities, NormalizesNames) {
     EXPECT_EQ(default_capabilities().size(), 14u);
 }
 
+TEST(Ulimit, ParsesDockerSpellingsAndRefusesBadOnes) {
+    Ulimit u = parse_ulimit("nofile=1024:2048");
+    EXPECT_EQ(u.name, "nofile");
+    EXPECT_EQ(u.soft, 1024);
+    EXPECT_EQ(u.hard, 2048);
+    EXPECT_EQ(parse_ulimit("nproc=77").hard, 77);
+    EXPECT_EQ(parse_ulimit("core=-1").soft, -1);
+    EXPECT_EQ(rlimit_json(parse_ulimit("core=-1")).dump(),
+              R"({"hard":18446744073709551615,"soft":18446744073709551615,"type":"RLIMIT_CORE"})");
+    EXPECT_EQ(rlimit_json(u).dump(), R"({"hard":2048,"soft":1024,"type":"RLIMIT_NOFILE"})");
+    for (const char* bad : {"nofile", "=1", "files=1", "nofile=x", "nofile=2:1", "nofile=1:",
+                            "nofile=99999999999999999999"})
+        EXPECT_THROW(parse_ulimit(bad), Error) << bad;
+}
+
 class ImageRoot : public ::testing::Test {
   protected:
     void SetUp() override {

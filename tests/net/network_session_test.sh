@@ -137,6 +137,7 @@ B run -d --name web --network mynet -p "127.0.0.1:$PORT:80" $IMAGE \
 got=
 for i in $(seq 1 50); do got=$(curl -s -m 2 "http://127.0.0.1:$PORT/" || true); [[ -n $got ]] && break; sleep 0.1; done
 [[ $got == hello-web ]] || fail "curl 127.0.0.1:$PORT: '$got'"
+B ps | grep -q "127.0.0.1:$PORT->80/tcp *web\$" || fail "ps PORTS column: $(B ps)"
 B inspect web | grep -q "\"HostPort\": \"$PORT\"" || fail "inspect web lacks the port"
 
 step "outbound traffic to an outside namespace is masqueraded"

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "berth/engine/ulimit.h"
+
 namespace berth::engine {
 
 struct RestartPolicy {
@@ -45,6 +47,7 @@ struct HostConfig {
     int64_t memory = 0, memory_swap = 0, nano_cpus = 0, pids_limit = 0;
     std::vector<std::string> cap_add, cap_drop, security_opt;
     bool read_only = false, auto_remove = false;
+    bool init = false;  // --init: berth-init is PID 1 (reaps orphans, forwards signals)
     RestartPolicy restart_policy;
     std::string network_mode = "none";
     // Named networks: -p specs ([HOST_IP:]HOST_PORT:CTR_PORT[/proto]), --dns, --network-alias,
@@ -57,6 +60,7 @@ struct HostConfig {
     // shows no network at all then, and `network connect` may give it one again.
     bool networks_disconnected = false;
     std::map<std::string, std::string> log_options;  // max-size, max-file
+    std::vector<Ulimit> ulimits;                     // --ulimit
 };
 
 // Every named network the container is on, the first (network_mode) first; empty for

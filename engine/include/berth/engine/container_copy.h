@@ -41,6 +41,17 @@ void copy_from_container(const ContainerFilesystem& container, const std::string
 void copy_to_container(const ContainerFilesystem& container, const std::string& host_path,
                        const std::string& container_path, const CopyOptions& options = {});
 
+// `berth cp CTR:PATH -`: PATH as a tar stream written to out_fd, named like docker's (the
+// entry is PATH's last component; "PATH/." gives the directory's content at the top).
+void archive_from_container(const ContainerFilesystem& container, const std::string& container_path,
+                            int out_fd, const CopyOptions& options = {});
+// `berth cp - CTR:DIR`: the tar stream read from in_fd extracted into the existing directory
+// DIR. The stream is untrusted: ".." and paths through symlinks or non-directories are refused
+// with an error naming the entry, devices and sockets are refused, nothing is written outside
+// DIR.
+void extract_to_container(const ContainerFilesystem& container, int in_fd,
+                          const std::string& container_dir, const CopyOptions& options = {});
+
 // Runs fn with an O_PATH fd of the container's root directory (for a stopped container, in a
 // child process with its own mount namespace: fn's side effects on memory are lost, its
 // Error is rethrown here). The fd is only valid during fn.

@@ -96,6 +96,7 @@ B exec m ping -c 1 -W 2 "$P2" >/dev/null || fail "m cannot ping peer2 (net2) aft
 B exec m ping -c 1 -W 2 "$P1" >/dev/null || fail "m cannot ping peer1 (net1) after restart"
 B exec m ip route | grep -q "default via .* dev eth0" || fail "m's default route is not on eth0"
 B exec peer2 nslookup mm | grep -q "Address: $(ip_on m net2)\$" || fail "alias mm on net2 lost"
+B network inspect net2 | grep -q '"Name": "m"' || fail "network inspect net2 lacks running m"
 
 step "disconnect the first network while stopped: the next one becomes eth0"
 B stop -t 1 m >/dev/null

@@ -119,6 +119,13 @@ B start m >/dev/null
 [[ $(addr_of_if m eth0) == "$(ip_on m net2)" ]] || fail "eth0 is not net2 (the first)"
 B exec m ping -c 1 -W 2 "$P1" >/dev/null || fail "m cannot ping peer1 on net1 (eth1)"
 
+B create --name cr --network net1 $IMAGE sleep 600 >/dev/null
+B network connect net2 cr
+B start cr >/dev/null
+[[ $(ifaces cr) == "eth0 eth1 lo" && $(addr_of_if cr eth1) == "$(ip_on cr net2)" ]] ||
+    fail "a created container connected to net2 started with '$(ifaces cr)'"
+B rm -f cr >/dev/null
+
 step "connect refuses what Docker refuses"
 [[ $(rc_of B network connect net1 m) != 0 ]] || fail "a second connect to net1 worked"
 grep -q "container m is already connected to network net1" "$WORK/err" || fail "already-connected error: $(cat "$WORK/err")"

@@ -2,7 +2,7 @@
 # run_latency.sh [N] [--markdown FILE]
 #
 # Container start-to-exit latency of the Docker-like front ends: N sequential
-#   berth run --rm IMAGE true
+#   berth run --rm --network none IMAGE true
 #   podman run --rm --runtime crun --network none IMAGE true
 # on the same busybox image (rootfs-fixtures/oci-image.sh, loaded into each tool's private
 # store), interleaved per round (the order alternates, so neither always goes first), one
@@ -17,7 +17,9 @@
 # where /sys/fs/cgroup/unified is lazily unmounted (crun 1.8.1 refuses a hybrid host) with an
 # empty private tmpfs in its place, so both see a pure cgroup v1 host; both with default
 # security (berth: the runtime's default capabilities, masked paths and seccomp profile;
-# podman: its defaults), no network (podman --network none; berth has none by default),
+# podman: its defaults), no network on either side (--network none for both: their default
+# is a bridge network, berth's "bridge" and podman's netavark one, which bench/netsetup.sh
+# measures),
 # podman with the ulimits this host needs and overlay storage, berth with its overlay store.
 # Everything (stores, run roots, podman's config and tmp) lives in one temp dir that is
 # removed at the end; leftovers are force-removed.
@@ -33,7 +35,7 @@ MARKDOWN=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --markdown) MARKDOWN=$2; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) [[ $1 =~ ^[0-9]+$ && $1 -gt 0 ]] || { echo "bad argument: $1" >&2; exit 2; }; N=$1; shift ;;
     esac
 done
@@ -119,7 +121,7 @@ timed() {  # array-name, command...
     t1=$EPOCHREALTIME
     out+=($(( ${t1/./} - ${t0/./} )))
 }
-berth_once() { timed T_BERTH "${B[@]}" run --rm "$IMG" true; }
+berth_once() { timed T_BERTH "${B[@]}" run --rm --network none "$IMG" true; }
 podman_once() { timed T_PODMAN "${P[@]}" "${PODMAN_RUN[@]}" "$PIMG" true; }
 
 berth_once; podman_once          # warm-up: caches, first-use setup
@@ -138,8 +140,8 @@ read -r PMED PMEAN PMIN PMAX <<<"$(stats "${T_PODMAN[@]}")"
 RATIO=$(python3 -c "print('%.2f' % ($BMED / $PMED))")
 TABLE="| tool | median ms | mean ms | min ms | max ms |
 |---|---|---|---|---|
-| berth run --rm | $BMED | $BMEAN | $BMIN | $BMAX |
-| podman run --rm --runtime crun | $PMED | $PMEAN | $PMIN | $PMAX |
+| berth run --rm --network none | $BMED | $BMEAN | $BMIN | $BMAX |
+| podman run --rm --runtime crun --network none | $PMED | $PMEAN | $PMIN | $PMAX |
 
 berth / podman (medians): **${RATIO}x** (target: at most 0.5x)"
 echo "$TABLE"
@@ -155,7 +157,7 @@ if [[ -n $MARKDOWN ]]; then
         echo "$TABLE"
         echo
         echo "Command: \`$ORIG_CMD\`; each timed run is"
-        echo "\`berth --root R --runroot RR run --rm $IMG true\` and"
+        echo "\`berth --root R --runroot RR run --rm --network none $IMG true\` and"
         echo "\`podman --root S --runroot SR --storage-driver overlay --cgroup-manager cgroupfs --events-backend file ${PODMAN_RUN[*]/#$CRUN/crun} $PIMG true\`"
         echo "(podman $(podman --version | awk '{print $3}'), crun $("$CRUN" --version | head -1 | awk '{print $3}'))."
     } >> "$MARKDOWN"

@@ -26,7 +26,7 @@ struct RunFlags {
     bool init = false;
     bool insecure = false;
     std::string name, workdir, user, entrypoint, hostname, memory, memory_swap,
-        restart = "no", network = "none", stop_signal;
+        restart = "no", network = "bridge", stop_signal;
     bool entrypoint_set = false;
     std::vector<std::string> env, env_files, volumes, tmpfs, cap_add, cap_drop, security_opt,
         labels, log_opts, publish, dns, network_aliases;
@@ -76,7 +76,8 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_flag("--no-healthcheck", f.no_healthcheck, "turn off the image's HEALTHCHECK");
     cmd->add_flag("--init", f.init, "run berth-init as PID 1: reaps orphans, forwards signals");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always, unless-stopped");
-    cmd->add_option("--network,--net", f.network, "none, host, bridge or a network's name");
+    cmd->add_option("--network,--net", f.network,
+                    "bridge (the default), none, host or a network's name");
     cmd->add_option("-p,--publish", f.publish, "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]")
         ->allow_extra_args(false);
     cmd->add_option("--ip", f.ip, "the container's IPv4 address on the network");

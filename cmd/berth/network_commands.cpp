@@ -1,4 +1,4 @@
-// berth network create | ls | inspect | rm | prune (connect/disconnect: with containers).
+// berth network create | ls | inspect | rm | prune | connect | disconnect.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -7,6 +7,7 @@
 #include "berth/error.h"
 #include "berth/file_io.h"
 #include "berth/netns/container_network.h"
+#include "berth/netns/ipam.h"
 #include "berth/netns/namespace.h"
 #include "berth/netns/networks.h"
 #include "commands.h"
@@ -90,29 +91,95 @@ int remove(const GlobalFlags& g, const NetworkFlags& f) {
     return status;
 }
 
-// connect/disconnect act on a running container's namespace; inspect's NetworkSettings
-// follow.
-int connect(const GlobalFlags& g, const NetworkFlags& f, bool attach) {
-    engine::ContainerStore store(g.root, g.run_root);
-    std::string id = store.resolve(f.names.at(1));
-    engine::ContainerRecord record = store.load(id);
-    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
-    if (attach) {
-        if (!netns::is_netns_mount(networks.netns_path(id)))
-            throw Error("container " + record.name + " is not running on a network");
-        netns::AttachRequest request;
-        request.container_id = id;
-        request.container_name = record.name;
-        request.network = f.names.at(0);
-        if (!f.ip.empty()) request.ip = netns::Ipv4::parse(f.ip);
-        request.aliases = f.aliases;
-        networks.attach(request);
-    } else if (!networks.detach(id, f.names.at(0))) {
-        throw Error("container " + record.name + " is not connected to network " + f.names[0]);
-    }
+// The container is on named networks, or `network disconnect` took all of them (not
+// --network host or none); `action` says what was refused.
+void require_named_network(const engine::ContainerRecord& record, const std::string& action) {
+    const std::string& mode = record.host_config.network_mode;
+    if (mode == "host")
+        throw Error("container " + record.name + " cannot be " + action +
+                    ": it uses the host's network namespace (--network host)");
+    if (mode == "none" && !record.host_config.networks_disconnected)
+        throw Error("container " + record.name + " cannot be " + action +
+                    ": it has no network (--network none)");
+}
+
+// A container whose network namespace exists (running, starting or between restarts) is
+// attached or detached live and the change is recorded; a created or exited one only has its
+// record changed, and the next start attaches every recorded network (docker keeps them in
+// EndpointsConfig the same way). The caller holds the container's lock, which the monitor
+// takes while it reads the record and makes the namespace, so a start never misses a connect.
+bool has_live_namespace(const std::string& id, const netns::Networks& networks) {
+    return netns::is_netns_mount(networks.netns_path(id));
+}
+
+void refresh_settings(const engine::ContainerStore& store, const std::string& id,
+                      const netns::Networks& networks) {
     std::string settings = store.dir(id) + "/network-settings.json";
     if (path_exists(settings))
         write_file_atomic(settings, netns::network_settings(networks, id).dump(), 0644);
+}
+
+int connect(const GlobalFlags& g, const NetworkFlags& f) {
+    engine::ContainerStore store(g.root, g.run_root);
+    std::string id = store.resolve(f.names.at(1));
+    UniqueFd lock = store.lock(id);
+    engine::ContainerRecord record = store.load(id);
+    const std::string& wanted = f.names.at(0);
+    require_named_network(record, "connected to network " + wanted);
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    if (wanted == netns::kDefaultNetworkName) networks.ensure_default();
+    netns::Network network = networks.get(wanted);  // "network X not found"
+    const std::string& name = network.name;
+    if (engine::records_network(record.host_config, name))
+        throw Error("container " + record.name + " is already connected to network " + name);
+    // Also for a stopped container: a bad --ip is refused now, not at its next start.
+    if (!f.ip.empty()) netns::check_requested_address(network, netns::Ipv4::parse(f.ip));
+    if (has_live_namespace(id, networks)) {
+        netns::AttachRequest request;
+        request.container_id = id;
+        request.container_name = record.name;
+        request.network = name;
+        if (!f.ip.empty()) request.ip = netns::Ipv4::parse(f.ip);
+        request.aliases = f.aliases;
+        networks.attach(request);
+        refresh_settings(store, id, networks);
+    }
+    engine::add_recorded_network(record.host_config, {name, f.ip, f.aliases});
+    store.save_record(record);
+    return 0;
+}
+
+int disconnect(const GlobalFlags& g, const NetworkFlags& f) {
+    engine::ContainerStore store(g.root, g.run_root);
+    std::string id = store.resolve(f.names.at(1));
+    UniqueFd lock = store.lock(id);
+    engine::ContainerRecord record = store.load(id);
+    const std::string& wanted = f.names.at(0);
+    netns::Networks networks(netns::NetworksConfig::for_root(g.root));
+    // The record names networks by name; an ID (or a prefix) names one that exists. A
+    // recorded network that was removed meanwhile can still be dropped by its name.
+    std::string name = wanted;
+    if (!engine::records_network(record.host_config, wanted)) {
+        try {
+            name = networks.get(wanted).name;
+        } catch (const Error&) {
+            throw Error("network " + wanted + " not found");
+        }
+    }
+    bool live = false;
+    if (has_live_namespace(id, networks)) {
+        try {
+            live = networks.detach(id, name);
+        } catch (const Error&) {
+            // Removed while the container was between restarts: nothing live to detach.
+            if (!engine::records_network(record.host_config, name)) throw;
+        }
+        if (live) refresh_settings(store, id, networks);
+    }
+    bool recorded = engine::remove_recorded_network(record.host_config, name);
+    if (!live && !recorded)
+        throw Error("container " + record.name + " is not connected to network " + name);
+    if (recorded) store.save_record(record);
     return 0;
 }
 
@@ -166,18 +233,19 @@ void add_network_commands(CLI::App& app, GlobalFlags& globals, Action& action) {
         action = [&globals, flags] { return remove(globals, *flags); };
     });
 
-    CLI::App* conn = network->add_subcommand("connect", "connect a running container");
+    CLI::App* conn = network->add_subcommand(
+        "connect", "connect a container (now if it runs, else at its next start)");
     conn->add_option("--ip", flags->ip, "IPv4 address on the network");
     conn->add_option("--alias", flags->aliases, "another DNS name on the network");
     conn->add_option("args", flags->names, "NETWORK CONTAINER")->required()->expected(2);
     conn->callback([&globals, &action, flags] {
-        action = [&globals, flags] { return connect(globals, *flags, true); };
+        action = [&globals, flags] { return connect(globals, *flags); };
     });
     CLI::App* disc = network->add_subcommand("disconnect", "disconnect a container");
     disc->add_flag("-f,--force", flags->force, "accepted (berth always forces)");
     disc->add_option("args", flags->names, "NETWORK CONTAINER")->required()->expected(2);
     disc->callback([&globals, &action, flags] {
-        action = [&globals, flags] { return connect(globals, *flags, false); };
+        action = [&globals, flags] { return disconnect(globals, *flags); };
     });
 
     CLI::App* prune_cmd = network->add_subcommand("prune", "remove every unused network");

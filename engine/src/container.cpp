@@ -72,6 +72,14 @@ ContainerConfig config_from(const json& j) {
     return c;
 }
 
+json extra_networks_json(const std::vector<NetworkEndpointConfig>& extras) {
+    json out = json::array();
+    for (const auto& e : extras)
+        out.push_back(
+            {{"Name", e.network}, {"IPv4Address", e.ipv4_address}, {"Aliases", e.aliases}});
+    return out;
+}
+
 // docker's HostConfig.Ulimits: [{"Name": "nofile", "Soft": 1024, "Hard": 2048}] or null.
 json ulimits_json(const std::vector<Ulimit>& ulimits) {
     if (ulimits.empty()) return nullptr;
@@ -102,6 +110,8 @@ json host_json(const HostConfig& h) {
             {"BerthPublish", h.port_bindings},
             {"BerthNetworkAliases", h.network_aliases},
             {"BerthIPv4Address", h.ipv4_address},
+            {"BerthExtraNetworks", extra_networks_json(h.extra_networks)},
+            {"BerthNetworksDisconnected", h.networks_disconnected},
             {"LogConfig", {{"Type", "json-file"}, {"Config", h.log_options}}},
             {"Ulimits", ulimits_json(h.ulimits)}};
 }
@@ -130,6 +140,10 @@ HostConfig host_from(const json& j) {
     h.port_bindings = j.value("BerthPublish", std::vector<std::string>{});
     h.network_aliases = j.value("BerthNetworkAliases", std::vector<std::string>{});
     h.ipv4_address = j.value("BerthIPv4Address", "");
+    h.networks_disconnected = j.value("BerthNetworksDisconnected", false);
+    for (const json& e : j.value("BerthExtraNetworks", json::array()))
+        h.extra_networks.push_back({e.at("Name").get<std::string>(), e.value("IPv4Address", ""),
+                                    e.value("Aliases", std::vector<std::string>{})});
     if (j.contains("LogConfig"))
         h.log_options = j["LogConfig"].value("Config", std::map<std::string, std::string>{});
     if (j.contains("Ulimits") && j["Ulimits"].is_array())

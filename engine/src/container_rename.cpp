@@ -1,5 +1,5 @@
 // ContainerStore::rename: a new name under the names lock, so two renames (or a create) can
-// never both take one name.
+// never both take one name; save_record, which rename and network connect/disconnect use.
 #include <cctype>
 
 #include "berth/engine/container_store.h"
@@ -36,7 +36,11 @@ void ContainerStore::rename(const std::string& id, const std::string& new_name) 
                         other + ": remove (or rename) that container to reuse the name");
     }
     record.name = name;
-    write_file_atomic(dir(id) + "/container.json", record.to_json().dump(2));
+    save_record(record);
+}
+
+void ContainerStore::save_record(const ContainerRecord& record) const {
+    write_file_atomic(dir(record.id) + "/container.json", record.to_json().dump(2));
 }
 
 }  // namespace berth::engine

@@ -242,7 +242,16 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
 }
 
 void Monitor::prepare_bundle() {
-    NetworkAttachment net = setup_network(store_, record_);
+    NetworkAttachment net;
+    {
+        // Every start takes the record as it is now (`network connect/disconnect` change it
+        // between starts, also between restarts by the policy), under the container's lock:
+        // a concurrent `network connect` (which holds it too) either recorded its network
+        // before this read or finds the namespace made here and attaches to it live.
+        UniqueFd lock = store_.lock(id_);
+        record_ = store_.load(id_);
+        net = setup_network(store_, record_);
+    }
     std::string dir = store_.dir(id_);
     write_file_atomic(dir + "/hosts", net.hosts, 0644);
     write_file_atomic(dir + "/hostname", net.hostname, 0644);

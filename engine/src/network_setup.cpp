@@ -38,7 +38,9 @@ std::string filtered_resolv_conf(bool keep_nameservers) {
 
 }  // namespace
 
-bool is_named_network(const std::string& mode) { return mode != "none" && mode != "host"; }
+bool is_named_network(const std::string& mode) {
+    return mode != "none" && mode != "host";
+}
 
 void validate_network_mode(const std::string& mode, const std::string& root) {
     if (!is_named_network(mode)) return;
@@ -51,15 +53,37 @@ std::string settings_file(const ContainerStore& store, const ContainerRecord& re
     return store.dir(record.id) + "/network-settings.json";
 }
 
+// berth-netns attach's --extra NAME[:IP[:ALIAS,ALIAS...]] (names, addresses and DNS aliases
+// never hold ':' or ',').
+std::string extra_spec(const NetworkEndpointConfig& e) {
+    std::string spec = e.network;
+    if (e.ipv4_address.empty() && e.aliases.empty()) return spec;
+    spec += ":" + e.ipv4_address;
+    for (size_t i = 0; i < e.aliases.size(); ++i) spec += (i ? "," : ":") + e.aliases[i];
+    return spec;
+}
+
+// Attached by berth-netns at the last start: also true when `network disconnect` took the
+// container's last network while it ran (its record then says none, its namespace is still
+// there).
+bool has_attachment(const ContainerStore& store, const ContainerRecord& record) {
+    return is_named_network(record.host_config.network_mode) ||
+           ::access(settings_file(store, record).c_str(), F_OK) == 0;
+}
+
 // A named network: berth-netns creates the namespace, the veth into the bridge, the address,
 // the DNS record and the published ports, and says what /etc/hosts and resolv.conf hold.
 NetworkAttachment setup_named_network(const ContainerStore& store, const ContainerRecord& record) {
     const HostConfig& h = record.host_config;
     std::string hostname = container_hostname(record);
-    std::vector<std::string> args = {"attach", "--id", record.id, "--name", record.name,
-                                     "--hostname", hostname, "--network", h.network_mode};
+    std::vector<std::string> args = {"attach", "--id",      record.id,
+                                     "--name", record.name, "--hostname",
+                                     hostname, "--network", h.network_mode};
     if (!h.ipv4_address.empty()) args.insert(args.end(), {"--ip", h.ipv4_address});
     for (const auto& a : h.network_aliases) args.insert(args.end(), {"--alias", a});
+    // The networks `network connect` added, after the first (eth1, eth2, ...).
+    for (const auto& extra : h.extra_networks)
+        args.insert(args.end(), {"--extra", extra_spec(extra)});
     for (const auto& p : h.port_bindings) args.insert(args.end(), {"--publish", p});
     for (const auto& d : h.dns) args.insert(args.end(), {"--dns", d});
     nlohmann::json got = nlohmann::json::parse(run_netns_helper(store.root(), args));
@@ -103,13 +127,13 @@ NetworkAttachment setup_network(const ContainerStore& store, const ContainerReco
 }
 
 void teardown_network(const ContainerStore& store, const ContainerRecord& record) {
-    if (!is_named_network(record.host_config.network_mode)) return;
+    if (!has_attachment(store, record)) return;
     ::unlink(settings_file(store, record).c_str());
     run_netns_helper(store.root(), {"release", "--id", record.id});
 }
 
 nlohmann::json network_settings(const ContainerStore& store, const ContainerRecord& record) {
-    if (is_named_network(record.host_config.network_mode)) {
+    if (has_attachment(store, record)) {
         try {
             return nlohmann::json::parse(read_file(settings_file(store, record)));
         } catch (const std::exception&) {
@@ -120,21 +144,27 @@ nlohmann::json network_settings(const ContainerStore& store, const ContainerReco
 }
 
 nlohmann::json idle_network_settings(const ContainerRecord& record) {
-    const std::string& mode = record.host_config.network_mode;
-    return {{"Bridge", ""},
-            {"SandboxID", ""},
-            {"SandboxKey", ""},
-            {"Ports", nlohmann::json::object()},
+    auto endpoint = [](const std::string& id, const std::vector<std::string>& aliases) {
+        return nlohmann::json{
+            {"NetworkID", id},
             {"IPAddress", ""},
             {"Gateway", ""},
             {"MacAddress", ""},
-            {"Networks",
-             {{mode,
-               {{"NetworkID", mode},
-                {"IPAddress", ""},
-                {"Gateway", ""},
-                {"MacAddress", ""},
-                {"Aliases", nullptr}}}}}};
+            {"Aliases", aliases.empty() ? nlohmann::json(nullptr) : nlohmann::json(aliases)}};
+    };
+    // Every recorded network, as docker lists a stopped container's networks (no addresses:
+    // those are given at the next start).
+    nlohmann::json networks = nlohmann::json::object();
+    const std::string& mode = record.host_config.network_mode;
+    // (None at all once `network disconnect` took the last one, as docker shows it.)
+    if (!is_named_network(mode) && !record.host_config.networks_disconnected)
+        networks[mode] = endpoint(mode, {});
+    for (const auto& e : recorded_networks(record.host_config))
+        networks[e.network] = endpoint(e.network, e.aliases);
+    return {{"Bridge", ""},     {"SandboxID", ""},
+            {"SandboxKey", ""}, {"Ports", nlohmann::json::object()},
+            {"IPAddress", ""},  {"Gateway", ""},
+            {"MacAddress", ""}, {"Networks", networks}};
 }
 
 }  // namespace berth::engine

@@ -1,8 +1,9 @@
 // The one place that decides a container's network, called by the monitor before every start
-// and after every exit. Today: `none` (a new, empty network namespace; the runtime brings up
-// lo) and `host` (no network namespace: the host's). The networks issue extends this: a
-// named netns bind-mounted at /run/berth/netns/<id>, joined by path, with an address on a
-// bridge, and DNS/hosts content to match.
+// and after every exit: `none` (a new, empty network namespace; the runtime brings up lo),
+// `host` (no network namespace: the host's), or named networks (the default "bridge" or
+// `network create`d ones): a netns bind-mounted at /run/berth/netns/<id>, joined by path, with
+// one veth per recorded network (the first is eth0 and gives the default route; those
+// `network connect` added follow as eth1, eth2...), attached by berth-netns in one exec.
 #pragma once
 
 #include <string>
@@ -30,7 +31,7 @@ NetworkAttachment setup_network(const ContainerStore& store, const ContainerReco
 void teardown_network(const ContainerStore& store, const ContainerRecord& record);
 // NetworkSettings as inspect shows them: the live endpoints while it runs.
 nlohmann::json network_settings(const ContainerStore& store, const ContainerRecord& record);
-// NetworkSettings for a container that is not running.
+// NetworkSettings for a container that is not running: every recorded network, no addresses.
 nlohmann::json idle_network_settings(const ContainerRecord& record);
 
 }  // namespace berth::engine

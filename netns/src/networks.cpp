@@ -1,6 +1,11 @@
 #include "berth/netns/networks.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -10,6 +15,7 @@
 #include <set>
 
 #include "berth/error.h"
+#include "berth/fd.h"
 #include "berth/file_io.h"
 #include "berth/netns/firewall.h"
 #include "berth/netns/namespace.h"
@@ -48,6 +54,21 @@ void check_network_name(const std::string& name) {
     if (!std::regex_match(name, valid))
         throw Error("invalid network name \"" + name +
                     "\": use letters, digits, '_', '.', '-' (starting with a letter or digit)");
+}
+
+// Stores of different roots (tests, a second berth) share the host's addresses but not their
+// records: they see each other's subnets only as the host's routes. One host-wide lock (not
+// per store: the address space is the host's), from reading the routes until the new bridge
+// carries its address, keeps two of them from picking the same subnet at the same moment.
+UniqueFd lock_host_subnets() {
+    const std::string dir = "/run/berth", path = dir + "/subnets.lock";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("open " + path);
+    while (::flock(fd.get(), LOCK_EX) != 0)
+        if (errno != EINTR) throw_errno("flock " + path);
+    return fd;
 }
 
 bool has_endpoints(const std::vector<Network>& all) {
@@ -148,6 +169,7 @@ Network Networks::create_locked(const CreateRequest& request, std::vector<Networ
     if (Netlink().link_exists(network.bridge))
         throw Error("bridge name " + network.bridge + " is already a link on this host");
 
+    UniqueFd host_lock;  // held until the bridge has its address (a picked subnet)
     if (request.subnet) {
         network.subnet = Prefix::parse(*request.subnet);
         if (network.subnet.length > 30)
@@ -157,6 +179,7 @@ Network Networks::create_locked(const CreateRequest& request, std::vector<Networ
                 throw Error("subnet " + network.subnet.str() + " overlaps network " + net.name +
                             " (" + net.subnet.str() + ")");
     } else {
+        host_lock = lock_host_subnets();
         std::vector<Prefix> taken = Netlink().route_destinations();
         for (const auto& net : all) taken.push_back(net.subnet);
         network.subnet = pick_subnet(config_.pool, taken);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "analyze_support.h"
+#include "support/network_cleanup.h"
 #include "support/subprocess.h"
 
 namespace berth::test {
@@ -28,6 +29,8 @@ class Commit : public ::testing::Test {
     }
     void TearDown() override {
         for (const std::string& c : containers_) berth({"rm", "-f", c});
+        // The default network "bridge" the containers were on.
+        cleanup_store_networks(BERTH_BINARY, dir_ / "root", dir_ / "run");
         // A failed test may leave a rootfs mounted below our root.
         std::ifstream mounts("/proc/self/mounts");
         std::vector<std::string> ours;

@@ -22,10 +22,17 @@ MARK=berth-e2e-$$-$RANDOM
 HOST_PASSWD_SUM=$(sha256sum /etc/passwd)
 PASS=0
 FAIL=0
+# Containers are on the default network "bridge": names that are not containers' go to a
+# loopback port nobody serves, never to the host's resolvers.
+export BERTH_DNS_UPSTREAMS=127.0.0.1:9
+# shellcheck source=../support/network_cleanup.sh
+source "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/../support/network_cleanup.sh"
 
 cleanup() {
     set +e
     for id in $("${B[@]}" ps -aq 2>/dev/null); do "${B[@]}" rm -f -v "$id" >/dev/null 2>&1; done
+    # The default network the containers were on: its bridge, nft table, berth-dns.
+    berth_network_cleanup "$(dirname -- "$BERTH")" "$W/store" "$W/run"
     # Any mount left below the work dir (a rootfs of a container that failed to go away).
     grep -F " $W/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null

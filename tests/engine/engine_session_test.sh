@@ -19,6 +19,11 @@ RUN=$WORK/run
 IMAGE=berth-fixtures/busybox:1
 TAG=t$$
 STARTED_PIDS=()
+# Containers are on the default network "bridge": names that are not containers' go to a
+# loopback port nobody serves, never to the host's resolvers.
+export BERTH_DNS_UPSTREAMS=127.0.0.1:9
+# shellcheck source=../support/network_cleanup.sh
+source "$REPO/tests/support/network_cleanup.sh"
 
 B() { "$BIN/berth" --root "$ROOT" --runroot "$RUN" "$@"; }
 
@@ -31,6 +36,8 @@ cleanup() {
         done
     fi
     for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    # The default network the containers were on: its bridge, nft table, berth-dns.
+    berth_network_cleanup "$BIN" "$ROOT" "$RUN"
     # Anything still mounted below our private root (a failed test's rootfs).
     grep " $WORK/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do
         umount -l "$m"
@@ -320,7 +327,9 @@ expect_eq "$(B run --rm $IMAGE grep Seccomp: /proc/self/status | tr -d '\t')" "S
     "the default seccomp profile"
 expect_eq "$(B run --rm --security-opt seccomp=unconfined $IMAGE grep Seccomp: /proc/self/status | tr -d '\t')" \
     "Seccomp:0" "seccomp=unconfined"
-expect_eq "$(B run --rm $IMAGE ls /sys/class/net)" lo "--network none (the default): only lo"
+expect_eq "$(B run --rm $IMAGE ls /sys/class/net | tr '\n' ' ')" "eth0 lo " \
+    "no --network: the default network bridge (eth0)"
+expect_eq "$(B run --rm --network none $IMAGE ls /sys/class/net)" lo "--network none: only lo"
 host_ifaces=$(ls /sys/class/net | sort | tr '\n' ' ')
 expect_eq "$(B run --rm --network host $IMAGE ls /sys/class/net | sort | tr '\n' ' ')" "$host_ifaces" \
     "--network host"

@@ -19,6 +19,7 @@
 #include "berth/error.h"
 #include "bundle.h"
 #include "mounts.h"
+#include "network_setup.h"
 #include "restart_policy.h"
 #include "user_lookup.h"
 
@@ -301,6 +302,75 @@ TEST_F(ImageRoot, WorkingDirIsCreatedInsideTheRoot) {
     }
     EXPECT_FALSE(fs::exists(outside + "/made"));
     EXPECT_THROW(make_dirs_in_root(fd_, "/srv/../../x"), Error);
+}
+
+TEST(RecordedNetworks, KeepOrderRoundTripAndPromoteTheNextOnDisconnect) {
+    HostConfig h;
+    h.network_mode = "net1";
+    h.ipv4_address = "10.9.0.5";
+    h.network_aliases = {"one"};
+    add_recorded_network(h, {"net2", "", {"db", "cache"}});
+    add_recorded_network(h, {"net3", "10.7.0.9", {}});
+    ContainerRecord r;
+    r.id = "abc";
+    r.name = "c";
+    r.host_config = h;
+    HostConfig back = ContainerRecord::from_json(r.to_json()).host_config;
+    auto all = recorded_networks(back);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].network, "net1");
+    EXPECT_EQ(all[0].ipv4_address, "10.9.0.5");
+    EXPECT_EQ(all[1].network, "net2");
+    EXPECT_EQ(all[1].aliases, (std::vector<std::string>{"db", "cache"}));
+    EXPECT_EQ(all[2].ipv4_address, "10.7.0.9");
+    EXPECT_TRUE(records_network(back, "net3"));
+    EXPECT_FALSE(records_network(back, "net4"));
+
+    EXPECT_FALSE(remove_recorded_network(back, "net4"));
+    EXPECT_TRUE(remove_recorded_network(back, "net1"));  // the first: net2 takes its place
+    EXPECT_EQ(back.network_mode, "net2");
+    EXPECT_EQ(back.ipv4_address, "");
+    EXPECT_EQ(back.network_aliases, (std::vector<std::string>{"db", "cache"}));
+    ASSERT_EQ(back.extra_networks.size(), 1u);
+    EXPECT_EQ(back.extra_networks[0].network, "net3");
+    EXPECT_TRUE(remove_recorded_network(back, "net3"));
+    EXPECT_TRUE(remove_recorded_network(back, "net2"));  // the last: no network at all
+    EXPECT_EQ(back.network_mode, "none");
+    EXPECT_TRUE(back.networks_disconnected);
+    EXPECT_TRUE(recorded_networks(back).empty());
+    r.host_config = back;
+    EXPECT_TRUE(ContainerRecord::from_json(r.to_json()).host_config.networks_disconnected);
+    EXPECT_TRUE(idle_network_settings(r)["Networks"].empty());  // docker: no network at all
+    add_recorded_network(back, {"net9", "", {}});  // connect again: the first once more
+    EXPECT_EQ(back.network_mode, "net9");
+    EXPECT_FALSE(back.networks_disconnected);
+}
+
+TEST(RecordedNetworks, OldRecordsWithoutNetworkModeMeanNone) {
+    ContainerRecord r;
+    r.id = "abc";
+    r.name = "c";
+    nlohmann::json j = r.to_json();
+    j["HostConfig"].erase("NetworkMode");
+    j["HostConfig"].erase("BerthExtraNetworks");
+    HostConfig back = ContainerRecord::from_json(j).host_config;
+    EXPECT_EQ(back.network_mode, "none");
+    EXPECT_TRUE(back.extra_networks.empty());
+}
+
+TEST(RecordedNetworks, IdleSettingsListEveryRecordedNetwork) {
+    ContainerRecord r;
+    r.host_config.network_mode = "net1";
+    add_recorded_network(r.host_config, {"net2", "", {"db"}});
+    nlohmann::json nets = idle_network_settings(r)["Networks"];
+    ASSERT_EQ(nets.size(), 2u);
+    EXPECT_TRUE(nets.contains("net1"));
+    EXPECT_EQ(nets["net2"]["Aliases"], nlohmann::json({"db"}));
+    r.host_config.network_mode = "none";
+    r.host_config.extra_networks.clear();
+    nets = idle_network_settings(r)["Networks"];
+    ASSERT_EQ(nets.size(), 1u);
+    EXPECT_TRUE(nets.contains("none"));
 }
 
 }  // namespace

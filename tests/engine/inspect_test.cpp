@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/network_cleanup.h"
 #include "support/subprocess.h"
 
 namespace berth::test {
@@ -46,6 +47,7 @@ class EngineInspect : public ::testing::Test {
     void TearDown() override {
         for (const auto& e : std::filesystem::directory_iterator(dir_ + "/root/containers"))
             if (e.is_directory()) berth({"rm", "-f", e.path().filename().string()});
+        cleanup_store_networks(BERTH_BINARY, dir_ + "/root", dir_ + "/run");
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
     }
@@ -134,7 +136,7 @@ TEST_F(EngineInspect, CreatedContainerShowsWhatWasAsked) {
     EXPECT_EQ(h["ReadonlyRootfs"], true);
     EXPECT_EQ(h["RestartPolicy"]["Name"], "on-failure");
     EXPECT_EQ(h["RestartPolicy"]["MaximumRetryCount"], 2);
-    EXPECT_EQ(h["NetworkMode"], "none");
+    EXPECT_EQ(h["NetworkMode"], "bridge");  // docker's default network
     EXPECT_EQ(h["AutoRemove"], false);
     EXPECT_EQ(h["Binds"], json({dir_ + "/host:/data:ro"}));
     EXPECT_EQ(h["Tmpfs"]["/scratch"], "size=1m");
@@ -160,7 +162,9 @@ TEST_F(EngineInspect, CreatedContainerShowsWhatWasAsked) {
     EXPECT_TRUE(std::filesystem::is_directory(lower.substr(0, lower.find(':'))));
     EXPECT_EQ(d["HostsPath"], cdir + "/hosts");
     EXPECT_EQ(d["LogPath"], cdir + "/container.log");
-    EXPECT_TRUE(d["NetworkSettings"]["Networks"].contains("none"));
+    // Not running: the recorded network, no address yet.
+    EXPECT_TRUE(d["NetworkSettings"]["Networks"].contains("bridge"));
+    EXPECT_EQ(d["NetworkSettings"]["Networks"]["bridge"]["IPAddress"], "");
 
     // --format walks the same document.
     Result f = berth({"inspect", "--format",
@@ -207,6 +211,12 @@ TEST_F(EngineInspect, StateFollowsTheContainerAndTheBundleIsHardened) {
               spec["linux"]["maskedPaths"].end());
     EXPECT_EQ(spec["linux"]["resources"]["pids"]["limit"], 20);
     EXPECT_EQ(spec["root"]["readonly"], false);
+    // No --network: the default network "bridge", its namespace joined by path.
+    EXPECT_NE(d["NetworkSettings"]["Networks"]["bridge"]["IPAddress"], "");
+    bool joined = false;
+    for (const json& ns : spec["linux"]["namespaces"])
+        joined = joined || (ns["type"] == "network" && ns.value("path", "") != "");
+    EXPECT_TRUE(joined);
 
     Result stop = berth({"stop", "-t", "1", "live"});
     ASSERT_EQ(stop.exit_code, 0) << stop.err;

@@ -14,6 +14,8 @@ TAG=$$
 export BERTH_DNS_UPSTREAMS=${BERTH_DNS_UPSTREAMS:-127.0.0.1:9}
 STARTED_PIDS=()
 CLEANUP_COMMANDS=()
+# shellcheck source=../support/network_cleanup.sh
+source "$REPO/tests/support/network_cleanup.sh"
 
 B() { "$BIN/berth" --root "$ROOT" --runroot "$RUN" "$@"; }
 
@@ -24,7 +26,8 @@ net_test_cleanup() {
         ids=$(ls "$ROOT/containers")
         [[ -n $ids ]] && B rm -f $ids >/dev/null 2>&1
     fi
-    for net in $(B network ls -q 2>/dev/null); do B network rm "$net" >/dev/null 2>&1; done
+    # Every network (bridges), the nft table, berth-dns and /run/berth/<hash>/ of this store.
+    berth_network_cleanup "$BIN" "$ROOT" "$RUN"
     for command in "${CLEANUP_COMMANDS[@]}"; do eval "$command" 2>/dev/null; done
     grep " $WORK/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf -- "$WORK"

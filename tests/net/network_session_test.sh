@@ -12,7 +12,7 @@
 # Traffic only goes between namespaces and bridges this test creates and loopback; DNS names
 # that are not containers' go to a loopback port nobody serves (BERTH_DNS_UPSTREAMS). Everything
 # is removed on exit, also after a failure: containers, networks (bridges, nft table, DNS
-# records), the outside namespace and its veth.
+# records, berth-dns, /run/berth/<hash>/), the outside namespace and its veth.
 set -eu
 
 BIN=$(cd -- "$1" && pwd)
@@ -29,6 +29,8 @@ OUT_VETH=bo$TAG
 OCT=$((TAG % 250 + 1))
 export BERTH_DNS_UPSTREAMS=127.0.0.1:9
 STARTED_PIDS=()
+# shellcheck source=../support/network_cleanup.sh
+source "$REPO/tests/support/network_cleanup.sh"
 
 B() { "$BIN/berth" --root "$ROOT" --runroot "$RUN" "$@"; }
 
@@ -39,7 +41,8 @@ cleanup() {
         ids=$(ls "$ROOT/containers")
         [[ -n $ids ]] && B rm -f $ids >/dev/null 2>&1
     fi
-    for net in $(B network ls -q 2>/dev/null); do B network rm "$net" >/dev/null 2>&1; done
+    # Every network (bridges), the nft table, berth-dns and /run/berth/<hash>/ of this store.
+    berth_network_cleanup "$BIN" "$ROOT" "$RUN"
     ip link del "$OUT_VETH" 2>/dev/null
     ip netns del "$OUT_NS" 2>/dev/null
     grep " $WORK/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "berth/error.h"
 #include "berth/netns/firewall.h"
@@ -107,6 +108,26 @@ TEST(Networks, SubnetsAvoidHostRoutesAndOtherNetworks) {
     bad_range.subnet = "10.201.0.0/24";
     bad_range.ip_range = "10.202.0.0/26";
     EXPECT_THROW(box.networks().create(bad_range), berth::Error);
+}
+
+// Two stores (as two tests with their own --root, each making its default network) pick from
+// the same pool at the same moment: they see each other only through the host's routes, so
+// without the host-wide lock both would take the first free subnet.
+TEST(Networks, TwoStoresCreatingAtOnceGetDifferentSubnets) {
+    for (int round = 0; round < 5; ++round) {
+        NetworksSandbox one, two;
+        Network a, b;
+        std::thread first([&] {
+            CreateRequest r;
+            r.name = "x";
+            a = one.networks().create(r);
+        });
+        CreateRequest r;
+        r.name = "x";
+        b = two.networks().create(r);
+        first.join();
+        EXPECT_FALSE(a.subnet.overlaps(b.subnet)) << a.subnet.str() << " and " << b.subnet.str();
+    }
 }
 
 TEST(Networks, AttachPingDetachReleasesOnce) {

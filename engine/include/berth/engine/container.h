@@ -34,6 +34,14 @@ struct ContainerConfig {
     std::optional<HealthConfig> healthcheck;  // the image's, or --health-*; NONE = off
 };
 
+// A network the container is on besides its first (docker's EndpointsConfig entries): added
+// by `network connect`, attached in this order after the first at every start.
+struct NetworkEndpointConfig {
+    std::string network;               // the network's name
+    std::string ipv4_address;          // --ip; empty: allocated at each start
+    std::vector<std::string> aliases;  // --alias
+};
+
 // docker's HostConfig.
 struct HostConfig {
     std::vector<std::string> binds;            // -v as given
@@ -48,9 +56,27 @@ struct HostConfig {
     // --ip.
     std::vector<std::string> port_bindings, dns, network_aliases;
     std::string ipv4_address;
+    // The networks after the first (network_mode, ipv4_address, network_aliases), in order.
+    std::vector<NetworkEndpointConfig> extra_networks;
+    // "none" because `network disconnect` took its last network (not --network none): docker
+    // shows no network at all then, and `network connect` may give it one again.
+    bool networks_disconnected = false;
     std::map<std::string, std::string> log_options;  // max-size, max-file
     std::vector<Ulimit> ulimits;                     // --ulimit
 };
+
+// Every named network the container is on, the first (network_mode) first; empty for
+// none and host.
+std::vector<NetworkEndpointConfig> recorded_networks(const HostConfig& h);
+bool records_network(const HostConfig& h, const std::string& network);
+// Appends a network (`network connect`); the caller checked that it is not recorded yet and
+// that the container is on a named network or had all of them disconnected (then it becomes
+// the first).
+void add_recorded_network(HostConfig& h, NetworkEndpointConfig endpoint);
+// Drops a network (`network disconnect`); false when it was not recorded. Dropping the first
+// promotes the next one to first (eth0, the default route); dropping the last leaves the
+// container with no network ("none", networks_disconnected), as docker does.
+bool remove_recorded_network(HostConfig& h, const std::string& network);
 
 // One resolved mount, as `inspect` shows it in Mounts.
 struct MountPoint {

@@ -1,5 +1,6 @@
 // The engine's container records under the store root, beside the image store:
-//   containers/<id>/container.json   the ContainerRecord (written once at create)
+//   containers/<id>/container.json   the ContainerRecord (written at create; rename and
+//                                    network connect/disconnect replace it)
 //   containers/<id>/state.json       the RunState (replaced atomically, under lock)
 //   containers/<id>/lock             flock: held while a command or the monitor changes state
 //   containers/<id>/bundle/          the OCI bundle: config.json, rootfs/ (the overlay mount)
@@ -45,6 +46,9 @@ class ContainerStore {
     // already in use by container <id>" when the name is taken. Assigns a name if empty.
     void create(ContainerRecord& record);
     ContainerRecord load(const std::string& id) const;
+    // Replaces the record atomically (network connect/disconnect); the caller holds lock(id)
+    // and loaded the record under it.
+    void save_record(const ContainerRecord& record) const;
     // Gives the container a new name (container_rename.cpp); refused when another holds it.
     void rename(const std::string& id, const std::string& new_name);
     // Removes every file of the container (the caller unmounted its rootfs).

@@ -23,7 +23,7 @@ net_test_cleanup() {
     set +e
     for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
     if [[ -d $ROOT/containers ]]; then
-        ids=$(ls "$ROOT/containers")
+        ids=$(ls "$ROOT/containers" | grep -E '^[0-9a-f]{64}$')
         [[ -n $ids ]] && B rm -f $ids >/dev/null 2>&1
     fi
     # Every network (bridges), the nft table, berth-dns and /run/berth/<hash>/ of this store.
@@ -37,6 +37,13 @@ trap 'exit 130' INT TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }
+# rc_of CMD...: its exit code (output in $WORK/out, $WORK/err), without tripping set -e
+rc_of() {
+    set +e
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    echo $?
+    set -e
+}
 # The container's address on NETWORK (default: its first).
 ip_of() {
     if [[ -n ${2:-} ]]; then

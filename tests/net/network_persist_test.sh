@@ -23,38 +23,9 @@ set -eu
 BIN=$(cd -- "$1" && pwd)
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd -- "$HERE/../.." && pwd)
-WORK=$(mktemp -d /tmp/berth-netpersist-test.XXXXXXXX)
-ROOT=$WORK/root
-RUN=$WORK/run
-IMAGE=berth-fixtures/busybox:1
-export BERTH_DNS_UPSTREAMS=127.0.0.1:9
-# shellcheck source=../support/network_cleanup.sh
-source "$REPO/tests/support/network_cleanup.sh"
+# shellcheck source=net_test_lib.sh
+source "$HERE/net_test_lib.sh"
 
-B() { "$BIN/berth" --root "$ROOT" --runroot "$RUN" "$@"; }
-
-cleanup() {
-    set +e
-    if [[ -d $ROOT/containers ]]; then
-        ids=$(ls "$ROOT/containers" | grep -E '^[0-9a-f]{64}$')
-        [[ -n $ids ]] && B rm -f $ids >/dev/null 2>&1
-    fi
-    berth_network_cleanup "$BIN" "$ROOT" "$RUN"
-    grep " $WORK/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
-    rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "--- $*"; }
-# rc_of CMD...: its exit code (output in $WORK/out, $WORK/err), without tripping set -e
-rc_of() {
-    set +e
-    "$@" >"$WORK/out" 2>"$WORK/err"
-    echo $?
-    set -e
-}
 # networks_of CTR: the names in NetworkSettings.Networks, sorted, space-separated
 networks_of() {
     B inspect "$1" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)[0]["NetworkSettings"]["Networks"])))'
@@ -69,12 +40,7 @@ addr_of_if() { B exec "$1" ip -4 -o addr show dev "$2" | awk '{print $4}' | cut 
 bridge_of() { B network inspect "$1" | sed -n 's/.*"com.docker.network.bridge.name": "\(.*\)".*/\1/p'; }
 veths_on() { ip -o link show master "$1" 2>/dev/null | wc -l; }
 
-if [[ -n ${BERTH_OCI_FIXTURES:-} && -d $BERTH_OCI_FIXTURES/busybox ]]; then
-    B image load --input "$BERTH_OCI_FIXTURES/busybox" >/dev/null
-else
-    bash "$REPO/rootfs-fixtures/oci-image.sh" busybox "$WORK/busybox.tar" >/dev/null 2>&1
-    B image load -i "$WORK/busybox.tar" >/dev/null
-fi
+load_busybox_fixture
 
 step "connect survives berth restart"
 B network create net1 >/dev/null

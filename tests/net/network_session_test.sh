@@ -19,46 +19,18 @@ BIN=$(cd -- "$1" && pwd)
 MODE=${2:-session}
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd -- "$HERE/../.." && pwd)
-WORK=$(mktemp -d /tmp/berth-net-test.XXXXXXXX)
-ROOT=$WORK/root
-RUN=$WORK/run
-IMAGE=berth-fixtures/busybox:1
-TAG=$$
+# shellcheck source=net_test_lib.sh
+source "$HERE/net_test_lib.sh"
 OUT_NS=berth-out-$TAG
 OUT_VETH=bo$TAG
 OCT=$((TAG % 250 + 1))
-export BERTH_DNS_UPSTREAMS=127.0.0.1:9
-STARTED_PIDS=()
-# shellcheck source=../support/network_cleanup.sh
-source "$REPO/tests/support/network_cleanup.sh"
+CLEANUP_COMMANDS+=("ip link del $OUT_VETH" "ip netns del $OUT_NS")
 
-B() { "$BIN/berth" --root "$ROOT" --runroot "$RUN" "$@"; }
-
-cleanup() {
-    set +e
-    for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    if [[ -d $ROOT/containers ]]; then
-        ids=$(ls "$ROOT/containers")
-        [[ -n $ids ]] && B rm -f $ids >/dev/null 2>&1
-    fi
-    # Every network (bridges), the nft table, berth-dns and /run/berth/<hash>/ of this store.
-    berth_network_cleanup "$BIN" "$ROOT" "$RUN"
-    ip link del "$OUT_VETH" 2>/dev/null
-    ip netns del "$OUT_NS" 2>/dev/null
-    grep " $WORK/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
-    rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
 # HTTP GET from inside a container with busybox nc (the static busybox's wget crashes in its
 # resolver code); prints the body.
 fetch_in() {
     B exec "$1" sh -c "printf 'GET $3 HTTP/1.0\r\n\r\n' | nc -w 2 $2" 2>/dev/null | sed '1,/^\r\?$/d'
 }
-step() { echo "--- $*"; }
-ip_of() { B inspect "$1" | sed -n 's/.*"IPAddress": "\([0-9.]*\)".*/\1/p' | head -1; }
 free_port() {
     local p
     for p in $(seq 18080 18180); do
@@ -67,12 +39,7 @@ free_port() {
     fail "no free port in 18080-18180"
 }
 
-if [[ -n ${BERTH_OCI_FIXTURES:-} && -d $BERTH_OCI_FIXTURES/busybox ]]; then
-    B image load --input "$BERTH_OCI_FIXTURES/busybox" >/dev/null
-else
-    bash "$REPO/rootfs-fixtures/oci-image.sh" busybox "$WORK/busybox.tar" >/dev/null 2>&1
-    B image load -i "$WORK/busybox.tar" >/dev/null
-fi
+load_busybox_fixture
 
 if [[ $MODE == scale ]]; then
     COUNT=${COUNT:-200}

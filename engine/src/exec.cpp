@@ -105,6 +105,11 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
     ContainerStdio stdio = ContainerStdio::prepare(true, false, socket);
     options.tty = true;
     options.console_socket = stdio.console_path;
+    // The program must start with the client's size, not 0x0 until the proxy sets it.
+    winsize ws{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        if (ws.ws_row && ws.ws_col)
+            options.console_size = runtime::ConsoleSize{ws.ws_row, ws.ws_col};
     // Raw with -i (the pty in the container does the line discipline); without, only output
     // post-processing off so "\r\n" does not gain a second "\r".
     termios saved{};

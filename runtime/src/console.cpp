@@ -86,13 +86,21 @@ UniqueFd receive_fd(int socket) {
     return UniqueFd(fd);
 }
 
-void setup_console(int console_socket, bool bind_dev_console) {
+void setup_console(int console_socket, bool bind_dev_console,
+                   const std::optional<ConsoleSize>& size) {
     UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master) throw_errno("process.terminal: open /dev/ptmx");
     if (::unlockpt(master.get()) != 0) throw_errno("process.terminal: unlockpt");
     // TIOCGPTPEER opens the slave from the master itself: no path lookup to race.
     UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!slave) throw_errno("process.terminal: open pty slave");
+    if (size && size->height && size->width) {
+        winsize ws{};
+        ws.ws_row = static_cast<unsigned short>(size->height);
+        ws.ws_col = static_cast<unsigned short>(size->width);
+        if (::ioctl(master.get(), TIOCSWINSZ, &ws) != 0)
+            throw_errno("process.consoleSize: set the pty size");
+    }
     if (bind_dev_console) bind_console(slave.get());
     char name[64] = "";
     ::ptsname_r(master.get(), name, sizeof name);

@@ -58,6 +58,7 @@ Process build_process(const Spec& spec, const ExecOptions& options) {
     }
     if (options.gid) p.user.gid = *options.gid;
     p.terminal = options.tty;
+    if (options.console_size) p.console_size = options.console_size;
     p.no_new_privileges = p.no_new_privileges || options.no_new_privileges;
     if (!options.caps_add.empty()) {
         if (!p.capabilities) p.capabilities = Capabilities{};
@@ -89,7 +90,7 @@ Process build_process(const Spec& spec, const ExecOptions& options) {
             if (flag != CLONE_NEWPID && ::setns(fd.get(), flag) != 0)
                 throw_errno("exec: join container namespace");
         apply_rlimits(process);
-        if (process.terminal) setup_console(console_fd, false);
+        if (process.terminal) setup_console(console_fd, false, process.console_size);
         exec_user_process(process, seccomp, 3 + preserve_fds);
     } catch (const Error& e) {
         std::string message = e.what();

@@ -103,7 +103,7 @@ void prepare(const InitContext& context, std::string& state_for_hooks) {
     run_hooks(spec.hooks.create_container, "createContainer", state_for_hooks);
     enter_rootfs(root.get(), context.options.no_pivot);
     root.reset();
-    if (spec.process.terminal) setup_console(context.console_fd);
+    if (spec.process.terminal) setup_console(context.console_fd, true, spec.process.console_size);
     finish_rootfs(spec);
     apply_rlimits(spec.process);
 }

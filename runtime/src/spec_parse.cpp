@@ -105,6 +105,16 @@ Process parse_process(const json& p) {
     if (!p.is_object()) field_error(f, "must be an object");
     Process process;
     process.terminal = get_bool(p, "terminal", f);
+    if (const json* size = member(p, "consoleSize")) {
+        const std::string sf = f + ".consoleSize";
+        if (!size->is_object()) field_error(sf, "must be an object");
+        ConsoleSize cs;
+        if (const json* v = member(*size, "height"))
+            cs.height = get_uint<uint16_t>(*v, sf + ".height");
+        if (const json* v = member(*size, "width"))
+            cs.width = get_uint<uint16_t>(*v, sf + ".width");
+        process.console_size = cs;
+    }
     process.args = get_strings(p, "args", f);
     if (process.args.empty()) field_error(f + ".args", "must name the program to run");
     process.env = get_strings(p, "env", f);

@@ -226,9 +226,11 @@ expect_eq "$(printf 'echo from-stdin\nexit 4\n' | B run --rm -i $IMAGE sh; echo 
     "from-stdin
 rc=4" "run -i reads stdin"
 TTY_ID=$(B run -d $IMAGE sleep 1000)
-expect_eq "$(script -qec "stty rows 20 cols 50; $BIN/berth --root $ROOT --runroot $RUN exec -t $TTY_ID sh -c 'sleep 0.3; tty; stty size'" /dev/null | tr -d '\r')" \
+expect_eq "$(script -qec "stty rows 20 cols 50; $BIN/berth --root $ROOT --runroot $RUN exec -t $TTY_ID sh -c 'tty; stty size'" /dev/null | tr -d '\r')" \
     "/dev/pts/0
-20 50" "exec -t"
+20 50" "exec -t: the pty has the client's size from the first instant (process.consoleSize)"
+PTY_NO_RESIZE=1 python3 "$HERE/pty_session.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" \
+    exec -it "$TTY_ID" sh -c 'stty size; read x; exit 5' >/dev/null || fail "exec -it pty session"
 B rm -f "$TTY_ID" >/dev/null
 
 step "run flags reach the container"

@@ -70,6 +70,19 @@ TEST(SpecParse, ErrorsNameTheField) {
     EXPECT_NE(error_of(json::array()).find("top level"), std::string::npos);
 }
 
+TEST(SpecParse, ConsoleSizeIsKeptAndChecked) {
+    json c = json::parse(default_spec_json());
+    c["process"]["consoleSize"] = {{"height", 33}, {"width", 91}};
+    Spec spec = parse_spec(c.dump());
+    ASSERT_TRUE(spec.process.console_size);
+    EXPECT_EQ(spec.process.console_size->height, 33u);
+    EXPECT_EQ(spec.process.console_size->width, 91u);
+    c["process"]["consoleSize"] = {{"height", -1}, {"width", 91}};
+    EXPECT_NE(error_of(c).find("process.consoleSize.height"), std::string::npos) << error_of(c);
+    c["process"]["consoleSize"] = 5;
+    EXPECT_EQ(error_of(c), "config.json: process.consoleSize: must be an object");
+}
+
 TEST(SpecParse, ResourcesAreParsedAndValidated) {
     json c = json::parse(default_spec_json());
     c["linux"]["resources"] = {{"devices", {{{"allow", false}, {"access", "rwm"}}}},

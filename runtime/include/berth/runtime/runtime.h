@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "berth/runtime/resources_spec.h"
+#include "berth/runtime/spec.h"
 
 namespace berth::runtime {
 
@@ -58,6 +59,7 @@ struct ExecOptions {
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
     bool tty = false;
+    std::optional<ConsoleSize> console_size;  // with tty: the pty's size before the program runs
     std::vector<std::string> caps_add;
     bool no_new_privileges = false;
     bool detach = false;

@@ -37,8 +37,14 @@ struct User {
     std::vector<gid_t> additional_gids;
 };
 
+// process.consoleSize: the pty's size, set before the program runs (so it never sees 0x0).
+struct ConsoleSize {
+    unsigned height = 0, width = 0;
+};
+
 struct Process {
     bool terminal = false;
+    std::optional<ConsoleSize> console_size;
     std::vector<std::string> args;
     std::vector<std::string> env;
     std::string cwd = "/";

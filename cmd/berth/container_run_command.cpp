@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include "berth/duration.h"
@@ -259,23 +260,26 @@ void send_window_size(engine::MonitorLink& link) {
         link.resize(ws.ws_row, ws.ws_col);
 }
 
-// Foreground: signals go to the container (docker's --sig-proxy), window sizes to its pty,
-// and the container's exit code becomes ours.
-int attach_and_wait(engine::Engine& eng, const std::string& id, const RunFlags& f) {
+// Foreground (run without -d, and attach): signals go to the container (docker's
+// --sig-proxy), window sizes to its pty, and the container's exit code becomes ours. `connect`
+// hands our fds to the monitor (starting the container, or attaching to it).
+using Connect = std::function<std::unique_ptr<engine::MonitorLink>(const engine::AttachFds&)>;
+int attach_and_wait(engine::Engine& eng, const std::string& id, bool tty, bool interactive,
+                    const Connect& connect) {
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
-    engine::AttachFds fds{f.interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
+    engine::AttachFds fds{interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
     winsize ws{};
-    if (f.tty && (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
-                  ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)) {
+    if (tty && (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+                ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)) {
         fds.rows = ws.ws_row;
         fds.cols = ws.ws_col;
     }
-    RawTerminal raw(f.tty, f.interactive);
-    std::unique_ptr<engine::MonitorLink> link = eng.start(id, &fds);
+    RawTerminal raw(tty, interactive);
+    std::unique_ptr<engine::MonitorLink> link = connect(fds);
     if (!link) return 0;
     int code = 0;
     for (;;) {
@@ -285,7 +289,7 @@ int attach_and_wait(engine::Engine& eng, const std::string& id, const RunFlags& 
             signalfd_siginfo si;
             if (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGWINCH) {
-                    if (f.tty) send_window_size(*link);
+                    if (tty) send_window_size(*link);
                 } else {
                     link->forward_signal(static_cast<int>(si.ssi_signo));
                 }
@@ -316,7 +320,17 @@ int run(const GlobalFlags& g, const RunFlags& f, const std::vector<std::string>&
         std::printf("%s\n", id.c_str());
         return 0;
     }
-    return attach_and_wait(eng, id, f);
+    return attach_and_wait(eng, id, f.tty, f.interactive,
+                           [&](const engine::AttachFds& fds) { return eng.start(id, &fds); });
+}
+
+// docker attach: this terminal becomes the running container's client until it exits.
+int attach(const GlobalFlags& g, const std::string& ref, bool no_stdin) {
+    engine::Engine eng(g.root, g.run_root);
+    std::string id = eng.containers().resolve(ref);
+    const engine::ContainerConfig& c = eng.containers().load(id).config;
+    return attach_and_wait(eng, id, c.tty, c.open_stdin && !no_stdin,
+                           [&](const engine::AttachFds& fds) { return eng.attach(id, fds); });
 }
 
 }  // namespace
@@ -339,6 +353,21 @@ void add_run_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     create_cmd->callback([&, cf, create_cmd] {
         action = [&g, cf, create_cmd] {
             return container_action([&] { return run(g, *cf, create_cmd->remaining(), false); });
+        };
+    });
+
+    struct AttachFlags {
+        std::string container;
+        bool no_stdin = false;
+    };
+    auto af = std::make_shared<AttachFlags>();
+    CLI::App* attach_cmd =
+        app.add_subcommand("attach", "attach this terminal to a running container");
+    attach_cmd->add_option("CONTAINER", af->container)->required();
+    attach_cmd->add_flag("--no-stdin", af->no_stdin, "do not send this terminal's input");
+    attach_cmd->callback([&, af] {
+        action = [&g, af] {
+            return container_action([&] { return attach(g, af->container, af->no_stdin); });
         };
     });
 }

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "berth/engine/engine.h"
+
+#include "attach_socket.h"
 #include "berth/images/store.h"
 #include "berth/runtime/runtime.h"
 #include "mounts.h"
@@ -85,6 +87,15 @@ bool MonitorLink::read_exit(int& code) {
     if (pos == std::string::npos || buffered_.find('\n', pos) == std::string::npos) return false;
     code = std::atoi(buffered_.c_str() + pos + 5);
     return true;
+}
+
+std::unique_ptr<MonitorLink> Engine::attach(const std::string& id, const AttachFds& fds) {
+    ContainerRecord record = containers_.load(id);
+    if (state(id).status != "running")
+        throw Error("cannot attach to container " + record.name + ": it is not running");
+    UniqueFd link = request_attach(attach_socket_path(containers_.run_dir(id)), fds.in, fds.out,
+                                   fds.err, fds.rows, fds.cols);
+    return std::make_unique<MonitorLink>(std::move(link));
 }
 
 std::unique_ptr<MonitorLink> Engine::start(const std::string& id, const AttachFds* attach) {

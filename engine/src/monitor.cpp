@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "attach_socket.h"
 #include "berth/engine/engine.h"
 #include "berth/engine/logs.h"
 #include "berth/file_io.h"
@@ -80,6 +81,9 @@ class Monitor {
     bool stop_requested();
     bool should_restart(int code, int restarts);
     std::optional<HealthProbe> health_;  // the container's health check, while it runs
+    // `berth attach`: clients connect here while the container runs (attach_socket.h).
+    UniqueFd attach_listener_;
+    void accept_attach(ContainerStdio& stdio, int& in_target);
     // Sleeps the backoff in slices; false when a stop arrived meanwhile.
     bool backoff(std::chrono::milliseconds delay);
     void prepare_bundle();
@@ -173,6 +177,7 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
         if (stdio.err_read) fds.push_back({stdio.err_read.get(), POLLIN, 0});
         if (stdio.master) fds.push_back({stdio.master.get(), POLLIN, 0});
         if (client_in_ && in_target >= 0 && !exited) fds.push_back({client_in_.get(), POLLIN, 0});
+        if (attach_listener_ && !exited) fds.push_back({attach_listener_.get(), POLLIN, 0});
         const int health_fd = health_ && !exited ? health_->output_fd() : -1;
         if (health_fd >= 0) fds.push_back({health_fd, POLLIN, 0});
         int rc = ::poll(fds.data(), fds.size(),
@@ -199,6 +204,8 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                     }
             } else if (control_ && p.fd == control_.get()) {
                 handle_control();
+            } else if (attach_listener_ && p.fd == attach_listener_.get()) {
+                accept_attach(stdio, in_target);
             } else if (health_fd >= 0 && p.fd == health_fd) {
                 if (health_) health_->on_output();
             } else if (p.fd == stdio.out_read.get() || p.fd == stdio.err_read.get() ||
@@ -239,6 +246,34 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                 health_->tick();
         }
     }
+}
+
+void Monitor::accept_attach(ContainerStdio& stdio, int& in_target) {
+    AttachRequestFds request = accept_attach_client(attach_listener_.get());
+    if (!request.connection) return;
+    auto reply = [&](const std::string& line) {
+        [[maybe_unused]] ssize_t n =
+            ::send(request.connection.get(), line.data(), line.size(), MSG_NOSIGNAL);
+    };
+    if (control_) {
+        // One client at a time: the first (run's foreground, or an attach) keeps it.
+        reply("error another client is attached to this container\n");
+        return;
+    }
+    control_ = std::move(request.connection);
+    control_buffer_.clear();
+    client_out_ = std::move(request.out);
+    client_err_ = std::move(request.err);
+    // Stdin only where the container has one open (-i) and no earlier client closed it.
+    if (request.in && in_target >= 0) client_in_ = std::move(request.in);
+    if (request.rows && request.cols && master_fd_ >= 0) {
+        winsize ws{};
+        ws.ws_row = static_cast<unsigned short>(request.rows);
+        ws.ws_col = static_cast<unsigned short>(request.cols);
+        ::ioctl(master_fd_, TIOCSWINSZ, &ws);
+    }
+    (void)stdio;
+    notify("attached");
 }
 
 void Monitor::prepare_bundle() {
@@ -391,6 +426,13 @@ int Monitor::run() {
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_) throw_errno("signalfd");
+    const std::string attach_path = attach_socket_path(store_.run_dir(id_));
+    ::mkdir(store_.run_dir(id_).c_str(), 0700);
+    try {
+        attach_listener_ = listen_attach_socket(attach_path);
+    } catch (const Error&) {
+        // No attach for this container; everything else works without it.
+    }
 
     int code = 0;
     Backoff delays;
@@ -422,6 +464,8 @@ int Monitor::run() {
             break;
         }
     }
+    attach_listener_.reset();
+    ::unlink(attach_path.c_str());
     rootfs_.reset();
     teardown_network(store_, record_);
     if (record_.host_config.auto_remove) {

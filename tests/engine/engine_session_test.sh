@@ -301,6 +301,28 @@ B inspect "hcx-$TAG" | grep -q '"Health"' && fail "--no-healthcheck did not turn
 B rm -f "hc-$TAG" "hct-$TAG" "hcs-$TAG" "hcn-$TAG" "hci-$TAG" "hcx-$TAG" >/dev/null
 B image rm "berth-test/hc-$TAG:1" >/dev/null
 
+step "attach: output, stdin, exit code, signals, one client at a time"
+B run -d --name "at-$TAG" $IMAGE sh -c 'sleep 0.5; for i in 1 2 3; do echo tick$i; sleep 0.1; done; exit 3' >/dev/null
+expect_eq "$(B attach "at-$TAG"; echo "rc=$?")" "tick1
+tick2
+tick3
+rc=3" "attach sees the output from then on and returns the container's exit code"
+B run -d -i --name "ati-$TAG" $IMAGE sh -c 'read x; echo got $x; exit 4' >/dev/null
+expect_eq "$(echo hello | B attach "ati-$TAG"; echo "rc=$?")" "got hello
+rc=4" "attach sends stdin to a -i container"
+B run -d --name "ats-$TAG" $IMAGE sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' >/dev/null
+"$BIN/berth" --root "$ROOT" --runroot "$RUN" attach "ats-$TAG" >/dev/null 2>&1 &
+ATTACHED=$!  # berth itself, not a subshell: the signal must reach it
+sleep 0.5
+expect_eq "$(rc_of B attach "ats-$TAG")" 125 "a second attach is refused"
+grep -q "another client is attached" "$WORK/err" || fail "second attach: $(cat "$WORK/err")"
+kill -TERM "$ATTACHED"
+wait "$ATTACHED" && rc=0 || rc=$?
+expect_eq "$rc" 9 "SIGTERM to attach reaches the container (sig-proxy), its exit code comes back"
+expect_eq "$(rc_of B attach "at-$TAG")" 125 "attach to a stopped container"
+grep -q "is not running" "$WORK/err" || fail "attach to a stopped container: $(cat "$WORK/err")"
+B rm -f "at-$TAG" "ati-$TAG" "ats-$TAG" >/dev/null
+
 step "--init: berth-init is PID 1, reaps orphans, forwards stop's SIGTERM"
 expect_eq "$(B run --rm --init $IMAGE sh -c 'cat /proc/1/comm; exit 7'; echo "rc=$?")" "berth-init
 rc=7" "--init runs the command under berth-init and keeps its exit code"

@@ -88,6 +88,10 @@ class Engine {
     // stdin from attach->in when the container has OpenStdin) and the link reports the exit.
     // Throws ExitError (126/127) when the program cannot run.
     std::unique_ptr<MonitorLink> start(const std::string& id, const AttachFds* attach);
+    // `berth attach`: the running container's monitor takes these fds as its client (in = -1:
+    // no stdin); signals, sizes and the exit code travel over the returned link. Throws when
+    // it is not running or another client is attached.
+    std::unique_ptr<MonitorLink> attach(const std::string& id, const AttachFds& fds);
     // The image's StopSignal (or --stop-signal), then SIGKILL after `timeout` seconds
     // (default: the container's StopTimeout, else 10). Returns once it is recorded exited.
     void stop(const std::string& id, std::optional<int> timeout);

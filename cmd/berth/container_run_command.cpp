@@ -297,6 +297,10 @@ int attach_and_wait(engine::Engine& eng, const std::string& id, bool tty, bool i
         }
         if (p[0].revents && link->read_exit(code)) break;
     }
+    if (link->detached()) {
+        std::fprintf(stderr, "\r\nread escape sequence\r\n");  // docker's words
+        return 0;
+    }
     if (code < 0) {
         // The monitor died: report what is recorded.
         try {

@@ -83,6 +83,11 @@ bool MonitorLink::read_exit(int& code) {
         return true;
     }
     buffered_.append(buf, static_cast<size_t>(n));
+    if (buffered_.find("detached\n") != std::string::npos) {
+        detached_ = true;  // ctrl-p ctrl-q: the container runs on
+        code = 0;
+        return true;
+    }
     size_t pos = buffered_.find("exit ");
     if (pos == std::string::npos || buffered_.find('\n', pos) == std::string::npos) return false;
     code = std::atoi(buffered_.c_str() + pos + 5);

@@ -83,6 +83,9 @@ class Monitor {
     std::optional<HealthProbe> health_;  // the container's health check, while it runs
     // `berth attach`: clients connect here while the container runs (attach_socket.h).
     UniqueFd attach_listener_;
+    // Detach keys (ctrl-p ctrl-q) from a terminal client: the ctrl-p waits for the next byte.
+    static constexpr char kDetachPrefix = 0x10, kDetachKey = 0x11;
+    bool detach_prefix_seen_ = false;
     void accept_attach(ContainerStdio& stdio, int& in_target);
     // Sleeps the backoff in slices; false when a stop arrived meanwhile.
     bool backoff(std::chrono::milliseconds delay);
@@ -111,6 +114,7 @@ void Monitor::notify(const std::string& line) {
 }
 
 void Monitor::drop_client() {
+    detach_prefix_seen_ = false;
     client_in_.reset();
     client_out_.reset();
     client_err_.reset();
@@ -234,6 +238,35 @@ void Monitor::pump(pid_t init, ContainerStdio& stdio, int& status) {
                     client_in_.reset();
                     if (!stdio.master) stdio.in_write.reset();  // EOF reaches the program
                     in_target = stdio.master ? in_target : -1;
+                    continue;
+                }
+                if (stdio.master) {
+                    // docker's detach keys on a terminal: ctrl-p ctrl-q leaves the container
+                    // running and lets the client go.
+                    std::string keep;
+                    bool detach = false;
+                    for (ssize_t i = 0; i < n && !detach; ++i) {
+                        char c = buf[i];
+                        if (detach_prefix_seen_) {
+                            detach_prefix_seen_ = false;
+                            if (c == kDetachKey) {
+                                detach = true;
+                                break;
+                            }
+                            keep += kDetachPrefix;
+                        }
+                        if (c == kDetachPrefix)
+                            detach_prefix_seen_ = true;
+                        else
+                            keep += c;
+                    }
+                    if (!keep.empty() && !write_fully(in_target, keep.data(), keep.size()))
+                        in_target = -1;
+                    if (detach) {
+                        notify("detached");
+                        control_.reset();
+                        drop_client();
+                    }
                     continue;
                 }
                 if (!write_fully(in_target, buf, static_cast<size_t>(n))) in_target = -1;

@@ -321,7 +321,13 @@ wait "$ATTACHED" && rc=0 || rc=$?
 expect_eq "$rc" 9 "SIGTERM to attach reaches the container (sig-proxy), its exit code comes back"
 expect_eq "$(rc_of B attach "at-$TAG")" 125 "attach to a stopped container"
 grep -q "is not running" "$WORK/err" || fail "attach to a stopped container: $(cat "$WORK/err")"
-B rm -f "at-$TAG" "ati-$TAG" "ats-$TAG" >/dev/null
+B run -dit --name "atd-$TAG" $IMAGE sh >/dev/null
+python3 "$HERE/detach_keys.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" attach "atd-$TAG" >/dev/null ||
+    fail "attach + ctrl-p ctrl-q"
+expect_eq "$(B inspect --format '{{.State.Status}}' "atd-$TAG")" running "the container runs on after the detach keys"
+python3 "$HERE/detach_keys.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" attach "atd-$TAG" >/dev/null ||
+    fail "attach again after detaching"
+B rm -f "at-$TAG" "ati-$TAG" "ats-$TAG" "atd-$TAG" >/dev/null
 
 step "--init: berth-init is PID 1, reaps orphans, forwards stop's SIGTERM"
 expect_eq "$(B run --rm --init $IMAGE sh -c 'cat /proc/1/comm; exit 7'; echo "rc=$?")" "berth-init

@@ -59,11 +59,14 @@ class MonitorLink {
     bool read_exit(int& code);
     void forward_signal(int signal);
     void resize(unsigned rows, unsigned cols);
+    // read_exit's true came from the detach keys (ctrl-p ctrl-q), not from an exit.
+    bool detached() const { return detached_; }
 
   private:
     void send(const std::string& line);
     UniqueFd control_;
     std::string buffered_;
+    bool detached_ = false;
 };
 
 class Engine {

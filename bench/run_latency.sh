@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run_latency.sh [N] [--markdown FILE]
+# run_latency.sh [N] [--network none|default] [--markdown FILE]
 #
 # Container start-to-exit latency of the Docker-like front ends: N sequential
 #   berth run --rm --network none IMAGE true
@@ -9,6 +9,9 @@
 # warm-up run each not counted. Reports medians, means and the berth/podman ratio.
 #
 #   N              runs per tool (default 20)
+#   --network M    none (default): no network on either side; default: each tool's default
+#                  bridge network (berth's "bridge", podman's netavark "podman" network), so
+#                  every run also creates and removes its network endpoint
 #   --markdown F   append the table, the exact commands, date and machine to F
 #
 # Environment: BERTH (default <repo>/build/bin/berth), CRUN (default from PATH).
@@ -32,10 +35,13 @@ REPO=$(cd -- "$HERE/.." && pwd)
 ARGS=("$@")
 N=20
 MARKDOWN=
+NETWORK=none
 while [[ $# -gt 0 ]]; do
     case $1 in
+        --network) NETWORK=$2; shift 2
+                   [[ $NETWORK == none || $NETWORK == default ]] || { echo "bad --network: $NETWORK" >&2; exit 2; } ;;
         --markdown) MARKDOWN=$2; shift 2 ;;
-        -h|--help) sed -n '2,25p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) [[ $1 =~ ^[0-9]+$ && $1 -gt 0 ]] || { echo "bad argument: $1" >&2; exit 2; }; N=$1; shift ;;
     esac
 done
@@ -88,14 +94,23 @@ export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.con
 export CONTAINERS_REGISTRIES_CONF=$T/registries.conf TMPDIR=$T/imgtmp HOME=$T/home
 P=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver overlay
    --cgroup-manager cgroupfs --events-backend file)
-PODMAN_RUN=(run --rm --runtime "$CRUN" --network none --pull never
+NET_FLAGS=()
+if [[ $NETWORK == none ]]; then NET_FLAGS=(--network none); fi
+PODMAN_RUN=(run --rm --runtime "$CRUN" "${NET_FLAGS[@]}" --pull never
             --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
 
+# shellcheck source=../tests/support/network_cleanup.sh
+source "$REPO/tests/support/network_cleanup.sh"
+PODMAN_BRIDGE_BEFORE=$(ip -o link show podman0 2>/dev/null | wc -l || true)
 cleanup() {
     set +e
     for id in $("${B[@]}" ps -aq 2>/dev/null); do "${B[@]}" rm -f "$id" >/dev/null 2>&1; done
+    # The default network's bridge, nft table and berth-dns of this private store.
+    berth_network_cleanup "$(dirname -- "$BERTH")" "$W/berth" "$W/berth-run"
     "${P[@]}" rm -af >/dev/null 2>&1
     "${P[@]}" system reset -f >/dev/null 2>&1
+    # netavark's bridge for --network default, when this run made it.
+    if [[ $PODMAN_BRIDGE_BEFORE == 0 ]]; then ip link del podman0 2>/dev/null; fi
     grep -F " $W/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null
     done
@@ -121,7 +136,7 @@ timed() {  # array-name, command...
     t1=$EPOCHREALTIME
     out+=($(( ${t1/./} - ${t0/./} )))
 }
-berth_once() { timed T_BERTH "${B[@]}" run --rm --network none "$IMG" true; }
+berth_once() { timed T_BERTH "${B[@]}" run --rm "${NET_FLAGS[@]}" "$IMG" true; }
 podman_once() { timed T_PODMAN "${P[@]}" "${PODMAN_RUN[@]}" "$PIMG" true; }
 
 berth_once; podman_once          # warm-up: caches, first-use setup
@@ -140,8 +155,8 @@ read -r PMED PMEAN PMIN PMAX <<<"$(stats "${T_PODMAN[@]}")"
 RATIO=$(python3 -c "print('%.2f' % ($BMED / $PMED))")
 TABLE="| tool | median ms | mean ms | min ms | max ms |
 |---|---|---|---|---|
-| berth run --rm --network none | $BMED | $BMEAN | $BMIN | $BMAX |
-| podman run --rm --runtime crun --network none | $PMED | $PMEAN | $PMIN | $PMAX |
+| berth run --rm ${NET_FLAGS[*]:-(default network)} | $BMED | $BMEAN | $BMIN | $BMAX |
+| podman run --rm --runtime crun ${NET_FLAGS[*]:-(default network)} | $PMED | $PMEAN | $PMIN | $PMAX |
 
 berth / podman (medians): **${RATIO}x** (target: at most 0.5x)"
 echo "$TABLE"
@@ -157,7 +172,7 @@ if [[ -n $MARKDOWN ]]; then
         echo "$TABLE"
         echo
         echo "Command: \`$ORIG_CMD\`; each timed run is"
-        echo "\`berth --root R --runroot RR run --rm --network none $IMG true\` and"
+        echo "\`berth --root R --runroot RR run --rm ${NET_FLAGS[*]} $IMG true\` and"
         echo "\`podman --root S --runroot SR --storage-driver overlay --cgroup-manager cgroupfs --events-backend file ${PODMAN_RUN[*]/#$CRUN/crun} $PIMG true\`"
         echo "(podman $(podman --version | awk '{print $3}'), crun $("$CRUN" --version | head -1 | awk '{print $3}'))."
     } >> "$MARKDOWN"

@@ -25,6 +25,7 @@ namespace {
 struct RunFlags {
     bool detach = false, interactive = false, tty = false, remove = false, read_only = false;
     bool init = false;
+    bool sig_proxy = true;
     bool insecure = false;
     std::string name, workdir, user, entrypoint, hostname, memory, memory_swap,
         restart = "no", network = "bridge", stop_signal;
@@ -265,10 +266,13 @@ void send_window_size(engine::MonitorLink& link) {
 // hands our fds to the monitor (starting the container, or attaching to it).
 using Connect = std::function<std::unique_ptr<engine::MonitorLink>(const engine::AttachFds&)>;
 int attach_and_wait(engine::Engine& eng, const std::string& id, bool tty, bool interactive,
-                    const Connect& connect) {
+                    bool sig_proxy, const Connect& connect) {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+    sigaddset(&set, SIGWINCH);
+    // --sig-proxy=false: signals end this client only; the container runs on.
+    if (sig_proxy)
+        for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     engine::AttachFds fds{interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
@@ -324,16 +328,16 @@ int run(const GlobalFlags& g, const RunFlags& f, const std::vector<std::string>&
         std::printf("%s\n", id.c_str());
         return 0;
     }
-    return attach_and_wait(eng, id, f.tty, f.interactive,
+    return attach_and_wait(eng, id, f.tty, f.interactive, f.sig_proxy,
                            [&](const engine::AttachFds& fds) { return eng.start(id, &fds); });
 }
 
 // docker attach: this terminal becomes the running container's client until it exits.
-int attach(const GlobalFlags& g, const std::string& ref, bool no_stdin) {
+int attach(const GlobalFlags& g, const std::string& ref, bool no_stdin, bool sig_proxy) {
     engine::Engine eng(g.root, g.run_root);
     std::string id = eng.containers().resolve(ref);
     const engine::ContainerConfig& c = eng.containers().load(id).config;
-    return attach_and_wait(eng, id, c.tty, c.open_stdin && !no_stdin,
+    return attach_and_wait(eng, id, c.tty, c.open_stdin && !no_stdin, sig_proxy,
                            [&](const engine::AttachFds& fds) { return eng.attach(id, fds); });
 }
 
@@ -345,6 +349,8 @@ void add_run_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     add_flags(run_cmd, *f);
     run_cmd->add_flag("-d,--detach", f->detach, "run in the background, print the ID");
     run_cmd->add_flag("--rm", f->remove, "remove the container when it exits");
+    run_cmd->add_option("--sig-proxy", f->sig_proxy,
+                        "forward signals to the container in the foreground (default true)");
     run_cmd->callback([&, f, run_cmd] {
         action = [&g, f, run_cmd] {
             return container_action([&] { return run(g, *f, run_cmd->remaining(), true); });
@@ -363,15 +369,19 @@ void add_run_commands(CLI::App& app, GlobalFlags& g, Action& action) {
     struct AttachFlags {
         std::string container;
         bool no_stdin = false;
+        bool sig_proxy = true;
     };
     auto af = std::make_shared<AttachFlags>();
     CLI::App* attach_cmd =
         app.add_subcommand("attach", "attach this terminal to a running container");
     attach_cmd->add_option("CONTAINER", af->container)->required();
     attach_cmd->add_flag("--no-stdin", af->no_stdin, "do not send this terminal's input");
+    attach_cmd->add_option("--sig-proxy", af->sig_proxy,
+                           "forward signals to the container (default true)");
     attach_cmd->callback([&, af] {
         action = [&g, af] {
-            return container_action([&] { return attach(g, af->container, af->no_stdin); });
+            return container_action(
+                [&] { return attach(g, af->container, af->no_stdin, af->sig_proxy); });
         };
     });
 }

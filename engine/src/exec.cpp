@@ -92,6 +92,7 @@ int exec_in_container(Engine& engine, const std::string& id, const ExecRequest& 
         ResolvedUser u = resolve_user(root.get(), req.user);
         options.uid = u.uid;
         options.gid = u.gid;
+        options.additional_gids = u.additional_gids;  // the groups /etc/group gives the user
     }
     if (!req.interactive && !req.tty) {
         UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));

@@ -54,7 +54,7 @@ Process build_process(const Spec& spec, const ExecOptions& options) {
     if (!options.cwd.empty()) p.cwd = options.cwd;
     if (options.uid) {
         p.user.uid = *options.uid;
-        p.user.additional_gids.clear();
+        p.user.additional_gids = options.additional_gids;
     }
     if (options.gid) p.user.gid = *options.gid;
     p.terminal = options.tty;

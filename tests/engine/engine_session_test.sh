@@ -107,6 +107,9 @@ expect_eq "$(B exec "$WEB" sh -c 'echo $((6*7)) > /tmp/answer; cat /tmp/answer')
 expect_eq "$(rc_of B exec "$WEB" sh -c 'exit 7')" 7 "exec exit code"
 expect_eq "$(rc_of B exec "$WEB" no-such-program)" 127 "exec of a missing program"
 expect_eq "$(B exec -u nobody "$WEB" id -u)" 65534 "exec -u nobody (the image's passwd)"
+B exec "$WEB" sh -c 'echo "staff:x:50:nobody" >> /etc/group'
+expect_eq "$(B exec -u nobody "$WEB" id -G | tr ' ' '\n' | sort -n | tr '\n' ' ')" "50 65534 " \
+    "exec -u gets the user's supplementary groups from the container's /etc/group"
 expect_eq "$(B exec -e FOO=bar "$WEB" sh -c 'echo $FOO')" bar "exec -e"
 expect_eq "$(B exec -w /etc "$WEB" pwd)" /etc "exec -w"
 
@@ -319,6 +322,14 @@ grep -q "another client is attached" "$WORK/err" || fail "second attach: $(cat "
 kill -TERM "$ATTACHED"
 wait "$ATTACHED" && rc=0 || rc=$?
 expect_eq "$rc" 9 "SIGTERM to attach reaches the container (sig-proxy), its exit code comes back"
+B run -d --name "atn-$TAG" $IMAGE sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' >/dev/null
+"$BIN/berth" --root "$ROOT" --runroot "$RUN" attach --sig-proxy=false "atn-$TAG" >/dev/null 2>&1 &
+ATTACHED=$!
+sleep 0.5
+kill -TERM "$ATTACHED"
+wait "$ATTACHED" && rc=0 || rc=$?
+expect_eq "$rc $(B inspect --format '{{.State.Status}}' "atn-$TAG")" "143 running" \
+    "--sig-proxy=false: SIGTERM ends the client, the container runs on"
 expect_eq "$(rc_of B attach "at-$TAG")" 125 "attach to a stopped container"
 grep -q "is not running" "$WORK/err" || fail "attach to a stopped container: $(cat "$WORK/err")"
 B run -dit --name "atd-$TAG" $IMAGE sh >/dev/null
@@ -327,7 +338,7 @@ python3 "$HERE/detach_keys.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" atta
 expect_eq "$(B inspect --format '{{.State.Status}}' "atd-$TAG")" running "the container runs on after the detach keys"
 python3 "$HERE/detach_keys.py" "$BIN/berth" --root "$ROOT" --runroot "$RUN" attach "atd-$TAG" >/dev/null ||
     fail "attach again after detaching"
-B rm -f "at-$TAG" "ati-$TAG" "ats-$TAG" "atd-$TAG" >/dev/null
+B rm -f "at-$TAG" "ati-$TAG" "ats-$TAG" "atd-$TAG" "atn-$TAG" >/dev/null
 
 step "--init: berth-init is PID 1, reaps orphans, forwards stop's SIGTERM"
 expect_eq "$(B run --rm --init $IMAGE sh -c 'cat /proc/1/comm; exit 7'; echo "rc=$?")" "berth-init

@@ -58,6 +58,7 @@ struct ExecOptions {
     std::string cwd;
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
+    std::vector<gid_t> additional_gids;  // with uid: the user's supplementary groups
     bool tty = false;
     std::optional<ConsoleSize> console_size;  // with tty: the pty's size before the program runs
     std::vector<std::string> caps_add;

@@ -10,9 +10,15 @@ RUNTIME=$PWD/build/bin/berth-runtime
 WORK=$(mktemp -d /tmp/berth-demo.XXXXXX)
 BERTH="$PWD/build/bin/berth --root $WORK/store"
 NET="demo-$$"
+# shellcheck source=../tests/support/network_cleanup.sh
+source tests/support/network_cleanup.sh
 cleanup() {  # containers and the network first: their mounts and links live under $WORK
+    set +e
     $BERTH rm -f demo-web demo-client >/dev/null 2>&1 || true
     $BERTH network rm "$NET" >/dev/null 2>&1 || true
+    # The default network `bridge` that the plain `berth run` below created in this store:
+    # its bridge device, nftables table, berth-dns and /run/berth/<hash>/.
+    berth_network_cleanup "$PWD/build/bin" "$WORK/store" /run/berth
     rm -rf "$WORK"
 }
 trap cleanup EXIT

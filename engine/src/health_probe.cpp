@@ -89,6 +89,10 @@ void HealthProbe::start_check() {
         ::dup2(write_end.get(), STDERR_FILENO);
         UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
         if (null) ::dup2(null.get(), STDIN_FILENO);
+        // Nothing of the monitor's (client connection, pty master, container pipes) stays open
+        // here: a client must see the monitor's end close when the monitor closes it.
+        null.release();
+        ::close_range(3, ~0U, 0);
         int code = 126;
         try {
             // The runtime library directly, as `berth exec` does without -t: the process joins

@@ -85,7 +85,8 @@ void add_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--ip", f.ip, "the container's IPv4 address on the network");
     cmd->add_option("--network-alias", f.network_aliases, "another DNS name on the network")
         ->allow_extra_args(false);
-    cmd->add_option("--dns", f.dns, "DNS server (replaces the network's)")->allow_extra_args(false);
+    cmd->add_option("--dns", f.dns, "DNS server for the names that are not containers'")
+        ->allow_extra_args(false);
     cmd->add_option("-l,--label", f.labels, "K=V")->allow_extra_args(false);
     cmd->add_option("--stop-signal", f.stop_signal, "signal for stop (default: the image's)");
     cmd->add_option("--stop-timeout", f.stop_timeout, "seconds before stop kills");

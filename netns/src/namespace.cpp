@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -10,6 +11,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "berth/error.h"
@@ -22,15 +25,48 @@ namespace {
 // a container's mount namespace copies it, and our later unmount then propagates there
 // instead of pinning the namespace forever.
 void make_shared_mount_dir(const std::string& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw Error("create " + dir + ": " + ec.message(), ec.value());
     if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) == 0) return;
     if (errno != EINVAL) throw_errno("make " + dir + " a shared mount");
     if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0)
         throw_errno("bind mount " + dir + " onto itself");
     if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0)
         throw_errno("make " + dir + " a shared mount");
+}
+
+// Creating a namespace mount and removing the last one exclude each other (across processes
+// and stores sharing the directory): a flock on the directory inode itself, the same for the
+// directory and its bind mount, so no lock file is left anywhere.
+UniqueFd lock_mount_dir(const std::string& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return fd;
+    while (::flock(fd.get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+    return fd;
+}
+
+// True when `dir` is the bind mount of itself that make_shared_mount_dir made: its
+// mountinfo root is the tail of its own mount point (a user's own mount there has another
+// root, e.g. "/", and is left alone).
+bool is_self_bind(const std::string& dir) {
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    bool found = false;
+    while (std::getline(mountinfo, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, devices, root, point;
+        if (!(fields >> id >> parent >> devices >> root >> point) || point != dir) continue;
+        found = root != "/" && point.size() >= root.size() &&
+                point.compare(point.size() - root.size(), root.size(), root) == 0;
+    }
+    return found;  // the last mount at `dir` is the visible one
+}
+
+// The last namespace of the directory is gone: undo the bind mount, so the host looks as it
+// did before the first (`ip netns` leaves its /run/netns mount behind; we do not).
+void drop_empty_mount_dir(const std::string& dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_empty(dir, ec) || ec) return;
+    if (is_self_bind(dir)) ::umount2(dir.c_str(), MNT_DETACH);
 }
 
 }  // namespace
@@ -50,8 +86,13 @@ void run_in_netns(int netns_fd, const std::function<void()>& fn) {
 }
 
 NetNamespace NetNamespace::create(const std::string& path) {
-    make_shared_mount_dir(std::filesystem::path(path).parent_path().string());
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw Error("create " + dir + ": " + ec.message(), ec.value());
     {
+        UniqueFd lock = lock_mount_dir(dir);
+        make_shared_mount_dir(dir);
         UniqueFd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
         if (!file) throw_errno("create " + path);
     }
@@ -96,8 +137,11 @@ NetNamespace::~NetNamespace() {
 }
 
 bool remove_netns_mount(const std::string& path) {
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    UniqueFd lock = lock_mount_dir(dir);
     bool unmounted = ::umount2(path.c_str(), MNT_DETACH) == 0;
     bool unlinked = ::unlink(path.c_str()) == 0;
+    if (lock) drop_empty_mount_dir(dir);
     return unmounted || unlinked;
 }
 

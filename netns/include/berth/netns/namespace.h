@@ -40,7 +40,8 @@ class NetNamespace {
     bool owns_mount_ = false;
 };
 
-// Unmounts and unlinks a namespace mount; returns false when there was none.
+// Unmounts and unlinks a namespace mount; returns false when there was none. When it was the
+// directory's last one, the directory's own shared bind mount goes too.
 bool remove_netns_mount(const std::string& path);
 // True when `path` is a bind mount of a network namespace (nsfs), i.e. it still exists.
 bool is_netns_mount(const std::string& path);

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "berth/error.h"
+#include "berth/fd_passing.h"
 
 namespace berth::engine {
 namespace {
@@ -65,31 +66,20 @@ AttachRequestFds accept_attach_client(int listener) {
     UniqueFd conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) return out;
     set_timeout(conn.get(), 1);
-    char payload[64] = {};
-    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-    iovec iov{payload, sizeof payload - 1};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
-    if (n <= 0) return out;
-    int fds[3] = {-1, -1, -1};
-    size_t count = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            std::memcpy(fds, CMSG_DATA(c), std::min<size_t>(count, 3) * sizeof(int));
-        }
-    UniqueFd owned[3] = {UniqueFd(fds[0]), UniqueFd(fds[1]), UniqueFd(fds[2])};
+    ReceivedFds got;
+    try {
+        got = receive_fds(conn.get(), 3, "receive an attach request");
+    } catch (const Error&) {
+        return out;  // a client that went away or sent nothing in time
+    }
     unsigned rows = 0, cols = 0, stdin_wanted = 0;
-    if (count != 3 || std::sscanf(payload, "attach %u %u %u", &rows, &cols, &stdin_wanted) != 3)
+    if (got.fds.size() != 3 ||
+        std::sscanf(got.payload.c_str(), "attach %u %u %u", &rows, &cols, &stdin_wanted) != 3)
         return out;
     out.connection = std::move(conn);
-    if (stdin_wanted) out.in = std::move(owned[0]);
-    out.out = std::move(owned[1]);
-    out.err = std::move(owned[2]);
+    if (stdin_wanted) out.in = std::move(got.fds[0]);
+    out.out = std::move(got.fds[1]);
+    out.err = std::move(got.fds[2]);
     out.rows = rows;
     out.cols = cols;
     return out;
@@ -108,19 +98,8 @@ UniqueFd request_attach(const std::string& path, int in, int out, int err, unsig
     int fds[3] = {in >= 0 ? in : null.get(), out, err};
     char payload[64];
     int len = std::snprintf(payload, sizeof payload, "attach %u %u %d\n", rows, cols, in >= 0);
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
-    iovec iov{payload, static_cast<size_t>(len)};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    std::memcpy(CMSG_DATA(c), fds, sizeof fds);
-    if (::sendmsg(fd.get(), &msg, MSG_NOSIGNAL) < 0) throw_errno("send the attach request");
+    send_fds(fd.get(), fds, std::string_view(payload, static_cast<size_t>(len)),
+             "send the attach request");
     std::string line;
     char ch;
     set_timeout(fd.get(), 5);

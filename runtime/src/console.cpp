@@ -14,29 +14,11 @@
 #include <string>
 
 #include "berth/error.h"
+#include "berth/fd_passing.h"
 #include "kernel_mount.h"
 
 namespace berth::runtime {
 namespace {
-
-void send_fd(int socket, int fd, const std::string& name) {
-    char data[256];
-    size_t len = std::min(name.size(), sizeof data);
-    std::memcpy(data, name.data(), len);
-    iovec iov{data, len ? len : 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) throw_errno("send pty master to console socket");
-}
 
 // /dev/console becomes the pty slave, verified to be a pts device (CVE-2025-52565).
 void bind_console(int slave_fd) {
@@ -70,20 +52,9 @@ UniqueFd connect_console_socket(const std::string& path) {
 }
 
 UniqueFd receive_fd(int socket) {
-    char data[256];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC) < 0) throw_errno("receive pty master");
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) throw Error("console socket: no fd received");
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    return UniqueFd(fd);
+    ReceivedFds got = receive_fds(socket, 1, "receive pty master");
+    if (got.fds.empty()) throw Error("console socket: no fd received");
+    return std::move(got.fds[0]);
 }
 
 void setup_console(int console_socket, bool bind_dev_console,
@@ -104,7 +75,9 @@ void setup_console(int console_socket, bool bind_dev_console,
     if (bind_dev_console) bind_console(slave.get());
     char name[64] = "";
     ::ptsname_r(master.get(), name, sizeof name);
-    send_fd(console_socket, master.get(), name);
+    // The payload is the pty's name, as runc sends it.
+    const int master_fd = master.get();
+    send_fds(console_socket, {&master_fd, 1}, name, "send pty master to console socket");
     if (::setsid() < 0) throw_errno("setsid");
     if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("set controlling terminal");
     for (int target = 0; target <= 2; ++target)

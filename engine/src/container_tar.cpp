@@ -4,8 +4,9 @@
 //
 // Reading walks the container's tree fd-relative with O_NOFOLLOW below the entry resolved in
 // its root (container_copy.h), so nothing outside the container is ever read. Writing treats
-// the stream as untrusted: every name is split into components, ".." is refused, and each
-// parent directory is opened with O_NOFOLLOW beneath the destination, so neither a symlink in
+// the stream as untrusted: every name is split into components, ".." and absolute names are
+// refused, and each parent directory is opened with O_NOFOLLOW beneath the destination (the
+// same berth/images/entry_paths.h walk as image layers get), so neither a symlink in
 // the stream ("l -> /etc", then "l/passwd") nor one already in the container can steer a write
 // outside the destination directory. Hard links must name an earlier path inside it too.
 #include <archive.h>
@@ -21,6 +22,7 @@
 
 #include "berth/engine/container_copy.h"
 #include "berth/error.h"
+#include "berth/images/entry_paths.h"
 #include "scoped_path.h"
 #include "tree_copy.h"
 
@@ -113,23 +115,6 @@ class TarWriter {
 
 // ---- stream -> container
 
-// "./a//b/" -> {"a", "b"}; a leading "/" is dropped (the stream's names are relative to the
-// destination, as tar -x treats them). ".." anywhere is refused.
-std::vector<std::string> components(const std::string& name) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t slash = name.find('/', start);
-        if (slash == std::string::npos) slash = name.size();
-        std::string part = name.substr(start, slash - start);
-        if (part == "..")
-            throw Error("cp: tar entry " + name + ": '..' would leave the destination");
-        if (!part.empty() && part != ".") out.push_back(part);
-        start = slash + 1;
-    }
-    return out;
-}
-
 class TarExtractor {
   public:
     TarExtractor(int dest_fd, std::string shown, bool keep_owner)
@@ -154,30 +139,11 @@ class TarExtractor {
 
   private:
     // The directory that holds `parts`' last component, walked (and created when `create`)
-    // one O_NOFOLLOW component at a time beneath the destination.
+    // one O_NOFOLLOW component at a time beneath the destination, as layers are unpacked.
     UniqueFd parent_of(const std::vector<std::string>& parts, const std::string& name,
                        bool create) {
-        UniqueFd dir(::fcntl(dest_fd_, F_DUPFD_CLOEXEC, 0));
-        if (!dir) throw_errno("cp: dup");
-        for (size_t i = 0; i + 1 < parts.size(); ++i) {
-            const char* part = parts[i].c_str();
-            UniqueFd next(
-                ::openat(dir.get(), part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!next && errno == ENOENT && create) {
-                if (::mkdirat(dir.get(), part, 0755) != 0 && errno != EEXIST)
-                    throw_errno("cp: create " + at(name));
-                next = UniqueFd(
-                    ::openat(dir.get(), part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            }
-            if (!next) {
-                if (errno == ELOOP || errno == ENOTDIR)
-                    throw Error("cp: tar entry " + name +
-                                ": its path goes through a symlink or a non-directory");
-                throw_errno("cp: open " + at(name));
-            }
-            dir = std::move(next);
-        }
-        return dir;
+        return images::open_dirs(dest_fd_, parts, parts.size() - 1, create,
+                                 "cp: tar entry " + name);
     }
 
     // Makes room for a new non-directory at dir/last: an existing one is replaced, a
@@ -192,7 +158,7 @@ class TarExtractor {
 
     void extract(archive* a, archive_entry* entry) {
         const std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-        std::vector<std::string> parts = components(name);
+        std::vector<std::string> parts = images::clean_entry_path(name, "cp: tar entry " + name);
         if (parts.empty()) return;  // "./": the destination itself
         UniqueFd dir = parent_of(parts, name, true);
         const std::string& last = parts.back();
@@ -201,7 +167,8 @@ class TarExtractor {
         const gid_t gid = static_cast<gid_t>(archive_entry_gid(entry));
 
         if (const char* target = archive_entry_hardlink(entry)) {
-            std::vector<std::string> target_parts = components(target);
+            std::vector<std::string> target_parts =
+                images::clean_entry_path(target, "cp: tar entry " + name + ": link target");
             if (target_parts.empty()) throw Error("cp: tar entry " + name + ": bad link target");
             UniqueFd target_dir = parent_of(target_parts, target, false);
             clear_slot(dir.get(), last, name);

@@ -46,9 +46,9 @@ void copy_to_container(const ContainerFilesystem& container, const std::string& 
 void archive_from_container(const ContainerFilesystem& container, const std::string& container_path,
                             int out_fd, const CopyOptions& options = {});
 // `berth cp - CTR:DIR`: the tar stream read from in_fd extracted into the existing directory
-// DIR. The stream is untrusted: ".." and paths through symlinks or non-directories are refused
-// with an error naming the entry, devices and sockets are refused, nothing is written outside
-// DIR.
+// DIR. The stream is untrusted: "..", absolute names, paths through symlinks or
+// non-directories, devices and sockets are refused with an error naming the entry; nothing is
+// written outside DIR.
 void extract_to_container(const ContainerFilesystem& container, int in_fd,
                           const std::string& container_dir, const CopyOptions& options = {});
 
